@@ -1,0 +1,1 @@
+"""Benchmarks that measure each stage against a peer in the same run."""

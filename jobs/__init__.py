@@ -1,0 +1,1 @@
+"""PyFlink SQL jobs that enrich and aggregate the flight events."""

@@ -1,0 +1,1 @@
+"""Kafka producers: replay the flight records into the `flights` topic as Avro."""

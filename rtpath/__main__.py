@@ -1,0 +1,3 @@
+from rtpath.cli import main
+
+raise SystemExit(main())

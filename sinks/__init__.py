@@ -1,0 +1,1 @@
+"""Sinks that land Flink's output topics in ClickHouse and Iceberg."""

@@ -1,0 +1,1 @@
+"""ClickHouse sink and the read-only query API over it."""

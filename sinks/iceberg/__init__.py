@@ -1,0 +1,1 @@
+"""Iceberg sink and table maintenance."""
