@@ -123,15 +123,20 @@ def require(cache: Path, group: Group) -> list[Path]:
 
 
 def fetch(
-    cache: Path, groups: Iterable[Group] = ("kafka", "flink", "data"), *, use_tools: bool = True
+    cache: Path,
+    groups: Iterable[Group] = ("kafka", "flink", "data"),
+    *,
+    use_tools: bool = True,
+    lock: list[Artifact] | None = None,
 ) -> list[Path]:
     """Make every pinned file of `groups` present and verified in `cache`; return their paths.
 
     Cached files are re-verified; a file whose digest does not match is deleted and
-    `ChecksumError` is raised. `use_tools=False` skips `mvn` and `npm` and uses HTTPS only.
+    `ChecksumError` is raised, so the next fetch downloads it again. `use_tools=False` skips
+    `mvn` and `npm` and uses HTTPS only. `lock` replaces the packaged lock (for tests).
     """
     wanted = set(groups)
-    artifacts = [a for a in load_lock() if a.group in wanted]
+    artifacts = [a for a in (lock if lock is not None else load_lock()) if a.group in wanted]
     todo = []
     for artifact in artifacts:
         path = artifact_path(cache, artifact)
