@@ -1,7 +1,7 @@
 """Typed, frozen settings: CLI flags over `RTPATH_*` environment variables over defaults."""
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,11 +71,18 @@ class Settings(BaseSettings):
         return (self.data_dir / "logs").resolve()
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build settings from CLI overrides; a `None` override means the flag was not given."""
+SettingsT = TypeVar("SettingsT", bound=Settings)
+
+
+def load_settings(model: type[SettingsT] = Settings, **overrides: Any) -> SettingsT:  # type: ignore[assignment]
+    """Build `model` from CLI overrides; a `None` override means the flag was not given.
+
+    Roles extend `Settings` with their own fields in a subclass, which keeps the
+    `RTPATH_` prefix and the flag, environment, default precedence.
+    """
     given = {key: value for key, value in overrides.items() if value is not None}
     try:
-        return Settings(**given)
+        return model(**given)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"

@@ -19,13 +19,16 @@ SETTINGS_FLAGS = ("data_dir", "cache_dir", "log_level", "kafka_bootstrap")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rtpath",
-        description="Run and measure the real-time analytics path: Kafka, PyFlink, ClickHouse, Iceberg.",
+        description="Run and measure the real-time path: Kafka, PyFlink, ClickHouse, Iceberg.",
     )
     parser.add_argument("--data-dir", help="folder for data, logs and downloads (default .rtpath)")
-    parser.add_argument("--cache-dir", help="folder for downloaded artifacts (default DATA_DIR/cache)")
+    parser.add_argument(
+        "--cache-dir", help="folder for downloaded artifacts (default DATA_DIR/cache)"
+    )
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument(
-        "--kafka-bootstrap", help="bootstrap.servers of an external Kafka instead of the local broker"
+        "--kafka-bootstrap",
+        help="bootstrap.servers of an external Kafka instead of the local broker",
     )
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     stack.add_parser(groups)
@@ -33,10 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Build settings from the global flags plus any settings flag a subcommand defines."""
+    """Build settings from the global flags plus any settings flag a subcommand defines.
+
+    A subcommand sets `settings_model` (a `Settings` subclass) and `settings_overrides`
+    (a function of the parsed arguments) with `set_defaults` to add its own settings.
+    """
     overrides = {name: getattr(args, name, None) for name in SETTINGS_FLAGS}
     overrides.update(getattr(args, "settings_overrides", lambda a: {})(args))
-    return load_settings(**overrides)
+    model: type[Settings] = getattr(args, "settings_model", Settings)
+    return load_settings(model, **overrides)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

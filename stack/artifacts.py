@@ -144,7 +144,9 @@ def fetch(
             verify(path, artifact.sha256)
         else:
             todo.append(artifact)
-    logger.info("%d of %d artifacts cached in %s", len(artifacts) - len(todo), len(artifacts), cache)
+    logger.info(
+        "%d of %d artifacts cached in %s", len(artifacts) - len(todo), len(artifacts), cache
+    )
 
     maven = [a for a in todo if a.kind == "maven"]
     npm = [a for a in todo if a.kind == "npm"]
@@ -257,9 +259,10 @@ def _download(url: str, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response, partial.open(
-            "wb"
-        ) as out:
+        with (
+            urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response,
+            partial.open("wb") as out,
+        ):
             shutil.copyfileobj(response, out, 1 << 20)
     except OSError as exc:
         partial.unlink(missing_ok=True)

@@ -129,7 +129,9 @@ class LocalBroker:
             _terminate(process.pid, STOP_TIMEOUT_S)
             self.state_path.unlink(missing_ok=True)
             raise
-        logger.info("Kafka broker ready on %s after %.1f s", state.address, time.time() - started_at)
+        logger.info(
+            "Kafka broker ready on %s after %.1f s", state.address, time.time() - started_at
+        )
         return state, True
 
     def state(self) -> BrokerState | None:
@@ -152,7 +154,9 @@ class LocalBroker:
         killed = _terminate(state.pid, timeout_s)
         self.state_path.unlink(missing_ok=True)
         if killed:
-            logger.warning("broker pid %d ignored SIGTERM for %.0f s and was killed", state.pid, timeout_s)
+            logger.warning(
+                "broker pid %d ignored SIGTERM for %.0f s and was killed", state.pid, timeout_s
+            )
         return state
 
     def log_tail(self, lines: int = 15) -> str:

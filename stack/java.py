@@ -18,7 +18,9 @@ def java_executable() -> Path:
         candidate = Path(home, "bin", "java")
         if candidate.is_file():
             return candidate
-        raise JavaError(f"JAVA_HOME={home} has no bin/java; point JAVA_HOME at a Java {MIN_JAVA}+ JDK")
+        raise JavaError(
+            f"JAVA_HOME={home} has no bin/java; point JAVA_HOME at a Java {MIN_JAVA}+ JDK"
+        )
     found = shutil.which("java")
     if found is None:
         raise JavaError(

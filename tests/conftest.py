@@ -59,7 +59,9 @@ def _docker_reachable() -> bool:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory, artifact_cache: Path) -> Iterator[str]:
+def kafka_bootstrap(
+    tmp_path_factory: pytest.TempPathFactory, artifact_cache: Path
+) -> Iterator[str]:
     """bootstrap.servers of a real Kafka broker shared by the whole test session.
 
     With RTPATH_TEST_SERVICES=containers and a reachable Docker engine this is a
@@ -72,7 +74,9 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory, artifact_cache: Pa
             with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
                 yield container.get_bootstrap_server()
             return
-        logger.warning("RTPATH_TEST_SERVICES=containers but no Docker engine; using the local broker")
+        logger.warning(
+            "RTPATH_TEST_SERVICES=containers but no Docker engine; using the local broker"
+        )
 
     broker = LocalBroker(broker_settings(tmp_path_factory.mktemp("kafka"), artifact_cache))
     state, _ = broker.up()
@@ -83,7 +87,9 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory, artifact_cache: Pa
 
 
 @pytest.fixture
-def make_topic(kafka_bootstrap: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., str]]:
+def make_topic(
+    kafka_bootstrap: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., str]]:
     """Create topics with names unique to this test; they are deleted after it."""
     created: list[str] = []
 

@@ -33,8 +33,12 @@ def add_parser(groups: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("--kafka-port", type=int, help="broker port (default 9092)")
-        command.add_argument("--kafka-controller-port", type=int, help="controller port (default port+1)")
-        command.add_argument("--partitions", type=int, help="partitions per created topic (default 6)")
+        command.add_argument(
+            "--kafka-controller-port", type=int, help="controller port (default port+1)"
+        )
+        command.add_argument(
+            "--partitions", type=int, help="partitions per created topic (default 6)"
+        )
         command.set_defaults(handler=handler, settings_overrides=_broker_overrides)
 
 

@@ -45,7 +45,11 @@ def consume_all(bootstrap: str, topic: str, count: int, timeout_s: float = 30.0)
 def test_round_trip_keeps_bytes_keys_headers(kafka_bootstrap: str, make_topic) -> None:
     topic = make_topic("roundtrip")
     sent = [
-        (f"key-{i}".encode(), bytes(range(i, i + 40)), [("source", b"test"), ("n", str(i).encode())])
+        (
+            f"key-{i}".encode(),
+            bytes(range(i, i + 40)),
+            [("source", b"test"), ("n", str(i).encode())],
+        )
         for i in range(100)
     ]
     sent.append((None, b"", []))
@@ -95,7 +99,9 @@ def kafka_processes(config_path: Path) -> list[int]:
     return found
 
 
-def rtpath(data_dir: Path, cache: Path, port: int, cport: int, *args: str) -> subprocess.CompletedProcess:
+def rtpath(
+    data_dir: Path, cache: Path, port: int, cport: int, *args: str
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "RTPATH_DATA_DIR": str(data_dir), "RTPATH_CACHE_DIR": str(cache),
            "RTPATH_KAFKA_HEAP": "512m"}  # fmt: skip
     return subprocess.run(
