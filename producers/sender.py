@@ -213,7 +213,7 @@ class FlightSender:
             resume = index
             try:
                 # After a failed produce(), `index` is the event to retry or skip.
-                for index in range(resume, end):  # noqa: B007
+                for index in range(resume, end):
                     produce(topic, values[index] + suffix, keys[index], on_delivery=callback)
                 index = end
             except BufferError:
