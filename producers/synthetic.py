@@ -53,13 +53,12 @@ class FlightSampler:
         for batch in read_batches(path, batch_rows, Share()):
             rejected += len(batch.rejections)
             rows = batch.rows
-            pairs = pa.StructArray.from_arrays(
-                [rows.origin, rows.destination], names=["origin", "destination"]
-            )
+            # A NUL byte separates the codes: it cannot occur in IATA or ICAO codes.
+            pairs = pc.binary_join_element_wise(rows.origin, rows.destination, "\0")
             encoded = pc.dictionary_encode(pairs)
             local_ids = np.array(
                 [
-                    route_ids.setdefault((pair["origin"], pair["destination"]), len(route_ids))
+                    route_ids.setdefault(tuple(pair.split("\0", 1)), len(route_ids))  # type: ignore[arg-type]
                     for pair in encoded.dictionary.to_pylist()
                 ],
                 dtype=np.int32,
