@@ -151,7 +151,9 @@ def _read_csv(
     ragged = _RaggedRows()
     try:
         header = pa_csv.open_csv(
-            path, read_options=pa_csv.ReadOptions(use_threads=False, block_size=1 << 16)
+            path,
+            read_options=pa_csv.ReadOptions(use_threads=False, block_size=1 << 16),
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=lambda _: "skip"),
         ).schema
     except (OSError, pa.ArrowInvalid) as exc:
         raise InputError(f"cannot read {path} as CSV: {exc}") from exc
