@@ -21,6 +21,8 @@ import subprocess
 import time
 import uuid
 from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +31,6 @@ from confluent_kafka.admin import AdminClient
 from pydantic import Field
 
 from core.errors import RtpathError
-from core.settings import load_settings
 from producers.avro import encode_suffix
 from producers.events import EventPlan, encoded_batches
 from producers.launcher import run_flights
@@ -93,33 +94,24 @@ def run_benchmark(settings: ProduceBenchSettings) -> list[BenchResult]:
     return results
 
 
-class bench_topic:  # noqa: N801 - used as a context manager like a function
+@contextmanager
+def bench_topic(settings: ProduceBenchSettings) -> Iterator[str]:
     """Create a topic and its dead-letter topic for one run; delete both afterwards."""
-
-    def __init__(self, settings: ProduceBenchSettings) -> None:
-        self.bootstrap = settings.bootstrap_servers
-        self.name = f"bench-produce-{uuid.uuid4().hex[:8]}"
-        self.specs = [
-            TopicSpec(self.name, settings.partitions),
-            TopicSpec(f"{self.name}.dlq", 1),
-        ]
-
-    def __enter__(self) -> str:
-        ensure_topics(self.bootstrap, self.specs)
-        # A new topic reaches the broker's metadata cache shortly after creation.
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
-        deadline = time.monotonic() + TOPIC_READY_TIMEOUT_S
-        while not all(s.name in admin.list_topics(timeout=10).topics for s in self.specs):
-            if time.monotonic() > deadline:
-                raise RtpathError(
-                    f"topic {self.name} did not appear within {TOPIC_READY_TIMEOUT_S:g} s"
-                )
-            time.sleep(0.2)
-        return self.name
-
-    def __exit__(self, *exc: object) -> None:
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
-        for future in admin.delete_topics([s.name for s in self.specs]).values():
+    bootstrap = settings.bootstrap_servers
+    name = f"bench-produce-{uuid.uuid4().hex[:8]}"
+    specs = [TopicSpec(name, settings.partitions), TopicSpec(f"{name}.dlq", 1)]
+    ensure_topics(bootstrap, specs)
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    # A new topic reaches the broker's metadata cache shortly after creation.
+    deadline = time.monotonic() + TOPIC_READY_TIMEOUT_S
+    while not all(s.name in admin.list_topics(timeout=10).topics for s in specs):
+        if time.monotonic() > deadline:
+            raise RtpathError(f"topic {name} did not appear within {TOPIC_READY_TIMEOUT_S:g} s")
+        time.sleep(0.2)
+    try:
+        yield name
+    finally:
+        for future in admin.delete_topics([s.name for s in specs]).values():
             future.result()
 
 
@@ -153,7 +145,9 @@ def run_avro_producer(
 
 def run_pre_encoded(settings: ProduceBenchSettings, topic: str) -> BenchResult:
     """Send already encoded values in a plain loop: one produce() and one poll(0) per 64."""
-    plan = EventPlan(settings.input_path, PRE_ENCODED_POOL, Share(), "bench", False, False, 0, 2**31)
+    plan = EventPlan(
+        settings.input_path, PRE_ENCODED_POOL, Share(), "bench", False, False, 0, 2**31
+    )
     batch = next(encoded_batches(plan, 0))
     suffix = encode_suffix(time.time_ns() // 1_000_000, time.time_ns() // 1000, False, 0)
     values = [value + suffix for value in batch.values]
@@ -254,5 +248,3 @@ def format_table(results: list[BenchResult]) -> str:
 
 def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}"
-
-

@@ -34,8 +34,8 @@ DEPARTURE_MIN_MS, DEPARTURE_END_MS = -62_135_596_800_000, 253_402_300_800_000
 # departure is the local wall-clock time of the origin airport.
 DEPARTURE_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 # Up to 18 digits always fit an int64; longer numbers are checked as out of range.
-INTEGER_TEXT = r"^[+-]?[0-9]{1,18}$"
-LONG_INTEGER_TEXT = re.compile(r"^[+-]?[0-9]+$")
+INTEGER_TEXT = r"^-?[0-9]{1,18}$"
+LONG_INTEGER_TEXT = re.compile(r"^-?[0-9]+$")
 # Raw rows copied into dead-letter records are cut to this many bytes.
 MAX_PAYLOAD_BYTES = 10_000
 
@@ -279,11 +279,23 @@ def convert_batch(batch: pa.RecordBatch, rows: Int64Array) -> tuple[FlightRows, 
             row=int(rows[i]),
             reason=Reason(int(problems.reason[i])),
             error=problems.messages[problems.message[i]],
-            payload=row_payload(batch.slice(int(i), 1).to_pylist()[0]),
+            payload=row_payload(_raw_row(batch, int(i))),
         )
         for i in np.flatnonzero(~ok)
     ]
     return converted.filter(ok), rejections
+
+
+def _raw_row(batch: pa.RecordBatch, index: int) -> dict[str, Any]:
+    """Return the values of one row; a time Python cannot hold is given as its raw ticks."""
+    values: dict[str, Any] = {}
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        cell = column.slice(index, 1)
+        try:
+            values[name] = cell.to_pylist()[0]
+        except (OverflowError, ValueError):
+            values[name] = cell.cast(pa.int64()).to_pylist()[0]
+    return values
 
 
 def row_payload(values: dict[str, Any]) -> bytes:

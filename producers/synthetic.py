@@ -58,7 +58,7 @@ class FlightSampler:
             encoded = pc.dictionary_encode(pairs)
             local_ids = np.array(
                 [
-                    route_ids.setdefault(tuple(pair.split("\0", 1)), len(route_ids))  # type: ignore[arg-type]
+                    route_ids.setdefault(tuple(pair.split("\0", 1)), len(route_ids))
                     for pair in encoded.dictionary.to_pylist()
                 ],
                 dtype=np.int32,

@@ -22,7 +22,9 @@ def add_parser(groups: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "--events", type=int, help="events each producer sends (default 3000000, the whole file)"
     )
     produce.add_argument("--kafka-port", type=int, help="port of the local broker (default 9092)")
-    produce.add_argument("--partitions", type=int, help="partitions of the bench topics (default 6)")
+    produce.add_argument(
+        "--partitions", type=int, help="partitions of the bench topics (default 6)"
+    )
     produce.add_argument("--linger-ms", type=int, help="linger.ms (default 5)")
     produce.add_argument("--batch-size", type=int, help="batch.size in bytes (default 1000000)")
     produce.add_argument(

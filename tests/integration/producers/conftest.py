@@ -75,7 +75,9 @@ def real_flights(artifact_cache: Path) -> Path:
 
 
 @pytest.fixture
-def flight_topics(kafka_bootstrap: str, make_topic: Callable[..., str]) -> Iterator[Callable[..., str]]:
+def flight_topics(
+    kafka_bootstrap: str, make_topic: Callable[..., str]
+) -> Iterator[Callable[..., str]]:
     """Create a flights topic and its dead-letter topic; return the flights topic name."""
     dead_letter_topics: list[str] = []
 

@@ -14,16 +14,16 @@ pytestmark = pytest.mark.integration
 GOOD = "2001-01-01 00:01:00,5,800,ORD,DFW"
 CSV_LINES = [
     "date,delay,distance,origin,destination",
-    GOOD,                                          # row 0
-    "2001-01-01 00:02:00,7,800",                   # row 1: missing column
-    "2001-01-01 00:03:00,7,800,ORD,DFW,extra",     # row 2: unparseable row
-    "2001-01-01 00:04:00,,900,ATL,",               # row 3: missing value (destination)
-    "2001-01-01 00:05:00,abc,900,ATL,MCO",         # row 4: wrong type (delay)
-    "2001-01-01 00:06:00,3,-5,ATL,MCO",            # row 5: out of range (distance)
+    GOOD,  # row 0
+    "2001-01-01 00:02:00,7,800",  # row 1: missing column
+    "2001-01-01 00:03:00,7,800,ORD,DFW,extra",  # row 2: unparseable row
+    "2001-01-01 00:04:00,,900,ATL,",  # row 3: missing value (destination)
+    "2001-01-01 00:05:00,abc,900,ATL,MCO",  # row 4: wrong type (delay)
+    "2001-01-01 00:06:00,3,-5,ATL,MCO",  # row 5: out of range (distance)
     "2001-01-01 00:07:00,,1200," + "X" * 3000 + ",LAX",  # row 6: too large
-    "not a date,1,100,SEA,SFO",                    # row 7: wrong type (date)
-    "2001-01-01 00:08:00,99999999999,100,SEA,SFO", # row 8: out of range (delay)
-    "2001-01-01T00:09:00,,120,SEA,SFO",            # row 9: good, null delay
+    "not a date,1,100,SEA,SFO",  # row 7: wrong type (date)
+    "2001-01-01 00:08:00,99999999999,100,SEA,SFO",  # row 8: out of range (delay)
+    "2001-01-01T00:09:00,,120,SEA,SFO",  # row 9: good, null delay
 ]
 EXPECTED = {
     1: "missing_column",

@@ -68,7 +68,10 @@ def test_real_first_last_rows_round_trip(
     last = last_group.slice(last_group.num_rows - 3)
     made = pa.table(
         {
-            "date": [datetime(1999, 12, 31, 23, 59, 59, 999999), datetime(1969, 12, 31, 23, 59, 59)],
+            "date": [
+                datetime(1999, 12, 31, 23, 59, 59, 999999),
+                datetime(1969, 12, 31, 23, 59, 59),
+            ],
             "delay": [None, -1116],
             "distance": [0, 2_147_483_647],
             "origin": ["ORD", "ΑΘΗ"],
@@ -95,7 +98,9 @@ def test_real_first_last_rows_round_trip(
     tag = file_tag(path)
     for row, (record, source) in enumerate(zip(records, expected, strict=True)):
         assert record["event_id"] == f"{tag}-0-{row}"
-        assert record["departure"] == source["date"].replace(microsecond=source["date"].microsecond // 1000 * 1000)
+        assert record["departure"] == source["date"].replace(
+            microsecond=source["date"].microsecond // 1000 * 1000
+        )
         assert record["origin"] == source["origin"]
         assert record["destination"] == source["destination"]
         assert record["delay_minutes"] == source["delay"]
@@ -129,7 +134,9 @@ def test_event_ids_unique_across_loop_and_processes(
     )
 
     assert summary.counters.delivered == 35
-    records = [decode_flight(m.value()) for m in read_topic(summary_bootstrap(flight_settings), topic)]
+    records = [
+        decode_flight(m.value()) for m in read_topic(summary_bootstrap(flight_settings), topic)
+    ]
     ids = [r["event_id"] for r in records]
     assert len(ids) == 35
     assert len(set(ids)) == 35
@@ -160,7 +167,9 @@ def test_synthetic_events_labelled_and_unique(
     )
 
     assert summary.counters.delivered == 400
-    records = [decode_flight(m.value()) for m in read_topic(summary_bootstrap(flight_settings), topic)]
+    records = [
+        decode_flight(m.value()) for m in read_topic(summary_bootstrap(flight_settings), topic)
+    ]
     assert len({r["event_id"] for r in records}) == 400
     assert all(r["is_synthetic"] for r in records)
     assert {r["event_id"].split("-")[0] for r in records} == {"s7"}
