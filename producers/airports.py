@@ -1,7 +1,7 @@
 """Load airports into the compacted `airports` topic, and publish single changes.
 
-The topic holds one record per IATA code as its key, and compaction keeps the latest,
-so the Flink jobs see an update for events that arrive after it, without a restart.
+The topic keys each record by IATA code and compaction keeps the latest per key. So the
+Flink jobs apply an update to the events that arrive after it, without a restart.
 """
 
 import io

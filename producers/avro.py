@@ -1,9 +1,9 @@
 """Encode flight events as schemaless Avro binary, a whole Arrow batch at a time.
 
-The output is byte-identical to `fastavro.schemaless_writer` with `schemas/flight.avsc`
-(the unit tests compare the two), but it avoids building one Python dict per row: numpy
-encodes the integers as zigzag varints for all rows at once, and Arrow's
-`binary_join_element_wise` concatenates the fields row by row in C++.
+The output is byte-identical to `fastavro.schemaless_writer` with `schemas/flight.avsc`,
+which the unit tests check. It builds no Python dict per row. Instead numpy encodes the
+integers of all rows at once as zigzag varints, and Arrow's `binary_join_element_wise`
+concatenates the fields row by row in C++.
 
 An event is split in two parts. The prefix holds the fields known when the batch is read
 (event_id up to distance_miles). The suffix holds `event_time`, `produced_at`,
@@ -16,9 +16,9 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Longest zigzag varint of a 64-bit integer: ceil(64 / 7) bytes.
+# Maximum length of the zigzag varint of a 64-bit integer: ceil(64 / 7) bytes.
 MAX_VARINT_BYTES = 10
-# Longest suffix: two longs, one boolean and one int.
+# Maximum length of a suffix: two longs, one boolean and one int.
 MAX_SUFFIX_BYTES = 2 * MAX_VARINT_BYTES + 1 + 5
 
 Int64Array = npt.NDArray[np.int64]
@@ -56,7 +56,7 @@ def suffix_tail(is_synthetic: bool, replay_round: int) -> bytes:
 def varint_matrix(values: Int64Array) -> tuple[npt.NDArray[np.uint8], Int64Array]:
     """Zigzag-varint encode each value; return an (n, width) byte matrix and each row's length.
 
-    Row i holds the encoding of values[i] in its first lengths[i] bytes; the rest is padding.
+    Row i contains the encoding of values[i] in its first lengths[i] bytes, then padding.
     """
     zigzag = ((values << 1) ^ (values >> 63)).view(np.uint64)
     width = 1

@@ -1,7 +1,7 @@
 """Epoch times in UTC from timezone-aware datetimes or the wall clock, never naive ones.
 
-A naive datetime has no time zone, so its epoch value depends on the process time zone;
-the path stores every time as UTC epoch integers instead, and rejects naive values.
+A naive datetime has no time zone, so its epoch value would depend on the process time
+zone. The path therefore stores every time as a UTC epoch integer and rejects naive values.
 """
 
 import time

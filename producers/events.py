@@ -35,7 +35,7 @@ RECORD_OVERHEAD_BYTES = 93
 
 @dataclass(frozen=True)
 class EventPlan:
-    """Which events one producer process builds."""
+    """Input, share and encoding limits of the events one producer process builds."""
 
     path: Path
     batch_rows: int

@@ -27,8 +27,8 @@ BoolArray = npt.NDArray[np.bool_]
 COLUMNS = ("date", "delay", "distance", "origin", "destination")
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-# Flink's TIMESTAMP(3) holds years 0001 to 9999: 0001-01-01T00:00 and 10000-01-01T00:00 in
-# milliseconds since 1970-01-01T00:00.
+# Flink's TIMESTAMP(3) covers the years 0001 to 9999. The bounds are 0001-01-01T00:00 and
+# 10000-01-01T00:00 in milliseconds since 1970-01-01T00:00.
 DEPARTURE_MIN_MS, DEPARTURE_END_MS = -62_135_596_800_000, 253_402_300_800_000
 # Formats tried, in order, for departure times read as text. None has a time zone because
 # departure is the local wall-clock time of the origin airport.
@@ -46,7 +46,7 @@ class InputError(RtpathError):
 
 
 class Reason(enum.IntEnum):
-    """Why a row was rejected; `label` is the value of the dead-letter `reason` header."""
+    """Reason a row was rejected. `label` is the value of the dead-letter `reason` header."""
 
     MISSING_COLUMN = 1
     UNPARSEABLE_ROW = 2
@@ -205,7 +205,7 @@ def _departure_ms(column: pa.Array, problems: _Problems) -> Int64Array:
 def _integers(
     column: pa.Array, name: str, low: int, high: int, required: bool, problems: _Problems
 ) -> tuple[Int64Array, BoolArray]:
-    """Convert a column to int64; return the values and which rows hold a value."""
+    """Convert a column to int64; return the values and a mask of the rows with a value."""
     column = _plain(column)
     missing = _nulls(column)
     kind = column.type
@@ -213,6 +213,7 @@ def _integers(
     values = np.zeros(size, dtype=np.int64)
     wrong = np.zeros(size, dtype=np.bool_)
     outside = np.zeros(size, dtype=np.bool_)
+
     if _is_text(kind):
         missing |= (pc.binary_length(column).to_numpy(zero_copy_only=False) == 0) & ~missing
         fits = pc.match_substring_regex(column, INTEGER_TEXT).fill_null(False)
@@ -240,6 +241,7 @@ def _integers(
         values = np.where(outside, 0, unsigned).astype(np.int64)
     else:
         values = column.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+
     outside |= ~missing & ~wrong & ((values < low) | (values > high))
     if required:
         problems.add(missing, Reason.MISSING_VALUE, f"{name}: value is missing")
@@ -260,7 +262,7 @@ def _codes(column: pa.Array, name: str, problems: _Problems) -> pa.Array:
 
 
 def convert_batch(batch: pa.RecordBatch, rows: Int64Array) -> tuple[FlightRows, list[Rejection]]:
-    """Convert one batch; `rows` holds the source row number of each row of `batch`."""
+    """Convert one batch. `rows` contains the source row number of each row of `batch`."""
     problems = _Problems(batch.num_rows)
     departure = _departure_ms(batch.column("date"), problems)
     delay, delay_valid = _integers(

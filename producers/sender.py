@@ -1,8 +1,8 @@
 """The send loop of one producer process: open-loop rate control and delivery accounting.
 
-Each event has an intended send time on a fixed schedule, `start + n / rate`. The loop
-sends every event that is due, and its delivery latency is the time its delivery report
-arrives minus its intended time, so a stall of the producer, the client or the broker
+Each event has an intended send time on a fixed schedule, `start + n / rate`, and the
+loop sends every event that is due. Delivery latency is the arrival time of the delivery
+report minus the intended time. So a stall of the producer, the client or the broker
 shows up as latency instead of a lower sending rate. Without a rate the loop sends as fast
 as it can and the intended time is the time of the send.
 
@@ -39,7 +39,7 @@ from producers.topics import ProducerError
 logger = logging.getLogger(__name__)
 
 GROUP_MAX = 64
-# Longest single wait in the loop, so that stop requests and progress lines stay prompt.
+# Maximum single wait in the loop, so that stop requests and progress lines stay prompt.
 MAX_WAIT_S = 0.1
 # Errors of failed deliveries logged per process; the rest are only counted.
 MAX_LOGGED_ERRORS = 10

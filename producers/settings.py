@@ -15,7 +15,7 @@ class ProducerSettings(Settings):
     """Kafka client options shared by the flight and airport producers.
 
     `linger_ms`, `batch_size` and `compression` keep the meaning of the librdkafka options
-    `linger.ms`, `batch.size` and `compression.type`; the benchmark passes the same values
+    `linger.ms`, `batch.size` and `compression.type`. The benchmark passes the same values
     to Kafka's Java perf tool.
     """
 
@@ -26,8 +26,8 @@ class ProducerSettings(Settings):
     compression: Compression = Field("none", description="compression.type of the producer.")
     queue_max_messages: int = Field(
         100_000, ge=1, le=2_147_483_647,
-        description="queue.buffering.max.messages: events the local queue holds before "
-        "produce() reports it full.",
+        description="queue.buffering.max.messages: maximum events in the local queue "
+        "before produce() raises BufferError.",
     )  # fmt: skip
     queue_full_timeout_s: float = Field(
         30.0, gt=0, description="How long one send waits for room in a full local queue."
@@ -39,7 +39,7 @@ class ProducerSettings(Settings):
 
 
 class FlightProducerSettings(ProducerSettings):
-    """What `rtpath produce flights` replays, how fast, for how long and in how many processes."""
+    """Input, rate, length and process count of `rtpath produce flights`."""
 
     topic: str = Field(topics.FLIGHTS, min_length=1, description="Topic of the flight events.")
     input: Path | None = Field(
@@ -87,7 +87,7 @@ class FlightProducerSettings(ProducerSettings):
 
 
 class AirportProducerSettings(ProducerSettings):
-    """What `rtpath produce airports` loads and where."""
+    """Input file and topic of `rtpath produce airports`."""
 
     topic: str = Field(topics.AIRPORTS, min_length=1, description="Compacted airports topic.")
     input: Path | None = Field(

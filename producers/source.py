@@ -2,8 +2,8 @@
 
 With several producer processes each one reads the whole file and keeps its share of the
 rows: process k of P keeps the rows whose number is k modulo P. The shares are disjoint,
-so event ids built from row numbers stay unique across processes, and every process sees
-the same mix of airports and times.
+so event ids built from row numbers stay unique across processes. Each share also has
+the same mix of airports and times as the whole file.
 
 Row numbers count data rows from 0, header excluded. In a CSV file every line after the
 header is one row, so the row number is the line number minus 2. Values spanning lines

@@ -10,7 +10,7 @@ import numpy.typing as npt
 logger = logging.getLogger(__name__)
 
 # Log-spaced latency buckets: 100 per decade from 1 µs to 1000 s, so a percentile read
-# from the histogram is within 2.3% of the true value. Bucket 0 holds everything below
+# from the histogram is within 2.3% of the true value. Bucket 0 counts everything below
 # 1 µs and the last bucket everything from 1000 s on.
 BUCKETS_PER_DECADE = 100
 LOWEST_NS = 1_000
@@ -80,7 +80,7 @@ class Counters:
 
 @dataclass
 class ProcessReport:
-    """What a producer process reports every progress interval and once at its end."""
+    """Counters and latencies a producer process sends every progress interval and at its end."""
 
     process: int
     counters: Counters

@@ -2,9 +2,9 @@
 
 The sampler keeps the checked rows of the file in compact columns (about 21 bytes per
 row, 63 MB for the 3 million flights) and draws rows uniformly with replacement. A uniform
-draw picks an origin with its frequency in the file, a route with its frequency given the
-origin, and delay, distance and departure from the flights of that route: it samples the
-file's empirical joint distribution, so every conditional distribution matches the file.
+draw picks an origin with its frequency in the file, then a route with its frequency
+given the origin, then delay, distance and departure from the flights of that route.
+This samples the file's empirical joint distribution, so every conditional matches it.
 """
 
 import logging
@@ -87,7 +87,7 @@ class FlightSampler:
         return sampler
 
     def sample(self, size: int, rng: np.random.Generator, first_sequence: int) -> FlightRows:
-        """Draw `size` rows; their `row` field holds the sequence numbers from `first_sequence`."""
+        """Draw `size` rows, numbered in their `row` field from `first_sequence` on."""
         picks = rng.integers(0, len(self.route), size=size)
         routes = pa.array(self.route[picks])
         return FlightRows(
