@@ -9,9 +9,11 @@ as it can and the intended time is the time of the send.
 Events due together are sent as a group of at most `GROUP_MAX` events. The group shares
 one wall-clock stamp (`event_time`, `produced_at`) taken just before its first send, and
 one delivery callback that measures from the intended time of the group's first event.
-This keeps Python work per event to one concatenation and one `produce()` call; the cost
-is that later events of a group report a latency up to the group's schedule span too
-high (63 events at 10,000 events/s: 6.3 ms), never too low.
+After each group the loop calls `poll(0)` to serve delivery reports. This keeps Python
+work per event to one concatenation and one `produce()` call. The cost is that later
+events of a group report a latency up to the group's schedule span too high (63 events
+at 10,000 events/s: 6.3 ms), never too low. A group has more than one event only when
+the loop is behind its schedule or runs without a rate.
 """
 
 import functools
