@@ -1,1 +1,1 @@
-"""Kafka producers: replay the flight records into the `flights` topic as Avro."""
+"""Producers: replay flights and airports into Kafka as Avro, open-loop, at a controlled rate."""
