@@ -2,7 +2,8 @@
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -106,6 +107,24 @@ class RunSummary:
     @property
     def events_per_s(self) -> float:
         return self.counters.sent / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the totals as JSON-ready data: counts, rate and delivery latency in ms."""
+        return {
+            **asdict(self.counters),
+            "lost": self.counters.lost,
+            "elapsed_s": self.elapsed_s,
+            "events_per_second": self.events_per_s,
+            "target_rate": self.target_rate,
+            "delivery_latency_ms": {
+                "p50": self.latency.percentile_ms(50),
+                "p99": self.latency.percentile_ms(99),
+                "max": self.latency.max_ns / 1e6 if self.latency.count else None,
+                "count": self.latency.count,
+            },
+            "peak_rss_bytes": self.peak_rss_bytes,
+            "errors": self.errors,
+        }
 
     def describe(self) -> str:
         c = self.counters

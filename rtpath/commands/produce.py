@@ -1,7 +1,9 @@
 """`rtpath produce flights | airports`: send the input of the path into Kafka."""
 
 import argparse
+import json
 import logging
+from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
@@ -41,6 +43,9 @@ def add_parser(groups: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )  # fmt: skip
     flights.add_argument("--seed", type=int, help="seed of --synthetic (default random)")
     flights.add_argument("--batch-rows", type=int, help="rows per batch (default 8192)")
+    flights.add_argument(
+        "--summary-json", metavar="FILE", help="write the run's totals to FILE as JSON"
+    )
     _add_client_flags(flights)
     flights.set_defaults(
         handler=run_produce_flights,
@@ -121,6 +126,8 @@ def _airport_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def run_produce_flights(settings: Settings, args: argparse.Namespace) -> int:
     assert isinstance(settings, FlightProducerSettings)
     summary = run_flights(settings)
+    if args.summary_json:
+        Path(args.summary_json).write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
     for error in summary.errors:
         logger.error("%s", error)
     if summary.counters.lost or summary.errors:
