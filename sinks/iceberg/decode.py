@@ -109,6 +109,10 @@ class BatchDecoder:
         for field in self.target:
             if field.name in (KAFKA_PARTITION, KAFKA_OFFSET):
                 continue
+            if field.name not in raw.column_names:
+                # A column added to the table after this definition: rows do not carry it.
+                arrays.append(pa.nulls(raw.num_rows, field.type))
+                continue
             column = raw.column(field.name)
             unit = self.spec.epoch_units.get(field.name)
             try:
