@@ -7,8 +7,8 @@ offsets committed to Kafka only feed consumer lag tools, and this module never r
 
 The contract with the caller: write every batch that `read` returns to the store before
 calling `read` again. Rebalance callbacks run inside `read`, so by the time a partition is
-revoked every batch handed out for it is stored, and buffered messages that were not handed
-out are dropped for the new owner to read again from the store's position.
+revoked every batch handed out for it is stored. Buffered messages that were not handed out
+are dropped, and the new owner reads them again from the store's position.
 """
 
 import logging
@@ -139,6 +139,7 @@ class KafkaBatchReader:
         self._dropped = 0
         self._assignments = 0
         self._revokes = 0
+        self._assigned: dict[tuple[str, int], int] = {}
 
         self._consumer = Consumer(config)
         self._consumer.subscribe(
@@ -181,6 +182,22 @@ class KafkaBatchReader:
         except KafkaException as exc:
             # Resuming never reads these offsets, so a failed commit costs only lag accuracy.
             logger.warning("offset commit for lag monitoring failed on %s: %s", batch.topic, exc)
+
+    def positions(self) -> dict[tuple[str, int], int]:
+        """Return the next offset to read of each assigned partition, by (topic, partition).
+
+        That is the start offset of the assignment until the first message is read.
+        """
+        positions = dict(self._assigned)
+        for tp in self._consumer.position(self._consumer.assignment()):
+            key = (tp.topic, tp.partition)
+            if tp.offset >= 0 and tp.offset > positions.get(key, -1):
+                positions[key] = tp.offset
+        return positions
+
+    def buffered_rows(self) -> int:
+        """Return how many read messages wait in a batch that is not due yet."""
+        return sum(len(batch) for batch in self._buffers.values())
 
     def totals(self) -> SourceTotals:
         return SourceTotals(self._messages, self._tombstones, self._dropped, self._assignments)
@@ -243,6 +260,9 @@ class KafkaBatchReader:
                 tp.offset = positions.get(tp.partition, self._start)
         consumer.assign(partitions)
         self._assignments += 1
+        self._assigned = {
+            (tp.topic, tp.partition): tp.offset for tp in partitions if tp.offset >= 0
+        }
         logger.info(
             "assigned %s", ", ".join(f"{tp.topic}[{tp.partition}]@{_offset_text(tp.offset)}"
                                      for tp in partitions) or "no partitions",
@@ -258,8 +278,40 @@ class KafkaBatchReader:
                 del self._buffers[topic]
         consumer.unassign()
         self._revokes += 1
+        self._assigned = {}
         logger.info("revoked %d partition(s)", len(partitions))
 
 
 def _offset_text(offset: int) -> str:
     return {OFFSET_BEGINNING: "earliest", OFFSET_END: "latest"}.get(offset, str(offset))
+
+
+def end_offsets(bootstrap_servers: str, topics: Sequence[str]) -> dict[tuple[str, int], int]:
+    """Return the end offset (high watermark) of every partition of `topics`."""
+    consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": "rtpath-end-offsets"})
+    try:
+        metadata = consumer.list_topics(timeout=30)
+        ends: dict[tuple[str, int], int] = {}
+        for topic in topics:
+            if topic not in metadata.topics:
+                raise KafkaSourceError(f"topic {topic!r} not found on {bootstrap_servers}")
+            for partition in metadata.topics[topic].partitions:
+                _, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=30
+                )
+                ends[(topic, partition)] = high
+        return ends
+    except KafkaException as exc:
+        raise KafkaSourceError(
+            f"reading end offsets from {bootstrap_servers} failed: {exc}"
+        ) from exc
+    finally:
+        consumer.close()
+
+
+def reached_end(reader: KafkaBatchReader, ends: Mapping[tuple[str, int], int]) -> bool:
+    """Return whether `reader` has handed out every message before `ends` and buffers none."""
+    if reader.buffered_rows():
+        return False
+    positions = reader.positions()
+    return all(positions.get(key, -1) >= end for key, end in ends.items() if end > 0)
