@@ -28,14 +28,24 @@ from tests.integration.sinks.iceberg.conftest import (
 pytestmark = pytest.mark.integration
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NULLABLE_FLIGHT_FIELDS = (
+    "delay_minutes",
+    "origin_city",
+    "origin_state",
+    "origin_latitude",
+    "origin_longitude",
+    "destination_city",
+    "destination_state",
+    "destination_latitude",
+    "destination_longitude",
+    "great_circle_miles",
+)
 
 
 def expected_flight(row: dict[str, Any], partition: int, offset: int) -> dict[str, Any]:
     """Return the Iceberg row the sink must store for the JSON `row`."""
     expected = {name: row.get(name) for name in row}
-    for name in ("delay_minutes", "origin_city", "origin_state", "origin_latitude",
-                 "origin_longitude", "destination_city", "destination_state",
-                 "destination_latitude", "destination_longitude", "great_circle_miles"):  # fmt: skip
+    for name in NULLABLE_FLIGHT_FIELDS:
         expected.setdefault(name, None)
     expected["departure"] = datetime.fromisoformat(row["departure"])
     expected["event_time"] = EPOCH + timedelta(milliseconds=row["event_time"])
