@@ -12,17 +12,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
-
-from core.errors import BrokerError, ConfigError
+from core.errors import ConfigError
 from sinks.dead_letters import DeadLetterWriter, ensure_dead_letter_topics
 from sinks.iceberg.catalog import describe_catalog, open_catalog
 from sinks.iceberg.decode import BatchDecoder
-from sinks.iceberg.offsets import stored_offsets
 from sinks.iceberg.settings import IcebergSettings
 from sinks.iceberg.tables import definition, ensure_table
 from sinks.iceberg.writer import TableWriter
-from sinks.kafka_source import Batch, KafkaBatchReader
+from sinks.kafka_source import Batch, KafkaBatchReader, end_offsets, reached_end
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +69,6 @@ class IcebergSink:
             self.writers[topic] = writer
             self.decoders[topic] = BatchDecoder(writer.spec, writer.arrow_schema)
         self.totals = SinkTotals()
-        # Next offset to read per topic and partition, as the tables store it.
-        self.positions: dict[str, dict[int, int]] = {}
 
     def run(self, stop: threading.Event | None = None) -> SinkTotals:
         """Consume and commit until `stop` is set, or until the end offsets are reached.
@@ -85,7 +80,7 @@ class IcebergSink:
         settings = self.settings
         topics = list(self.writers)
         ensure_dead_letter_topics(settings.bootstrap_servers, topics)
-        end_offsets = read_end_offsets(settings.bootstrap_servers, topics)
+        ends = end_offsets(settings.bootstrap_servers, topics)
         dead_letters = DeadLetterWriter(settings.bootstrap_servers, SINK_NAME)
         reader = KafkaBatchReader(
             settings.bootstrap_servers,
@@ -106,7 +101,7 @@ class IcebergSink:
                     batches = reader.drain()
                 for batch in batches:
                     self._store(batch, reader, dead_letters)
-                if settings.iceberg_stop_at_end and self._reached(end_offsets):
+                if settings.iceberg_stop_at_end and reached_end(reader, ends):
                     logger.info("reached the end offsets the topics had at start")
                     break
                 if time.monotonic() >= next_progress:
@@ -117,12 +112,11 @@ class IcebergSink:
         finally:
             reader.close()
             dead_letters.close()
-        self._log_stop(started)
+            self._log_stop(started)
         return self.totals
 
     def _resume(self, topic: str, partitions: Sequence[int]) -> dict[int, int]:
         stored = self.writers[topic].positions()
-        self.positions[topic] = dict(stored)
         return {p: stored[p] for p in partitions if p in stored}
 
     def _store(
@@ -152,19 +146,10 @@ class IcebergSink:
         self.totals.conflicts += result.attempts - 1
         if result.snapshot_id is not None:
             self.totals.commits += 1
-        self.positions[batch.topic] = stored_offsets(writer.table).get(batch.topic, {})
         logger.debug(
             "committed %d rows of %s to %s in snapshot %s (attempt %d)",
             result.rows, batch.topic, writer.name, result.snapshot_id, result.attempts,
         )  # fmt: skip
-
-    def _reached(self, end_offsets: dict[str, dict[int, tuple[int, int]]]) -> bool:
-        for topic, partitions in end_offsets.items():
-            stored = self.positions.get(topic, {})
-            for partition, (low, high) in partitions.items():
-                if stored.get(partition, low) < high:
-                    return False
-        return True
 
     def _log_start(self) -> None:
         s = self.settings
@@ -195,26 +180,3 @@ class IcebergSink:
             "%d dead letters, %d skipped as already stored, %d conflicts retried",
             elapsed, t.rows, t.commits, t.dead_letters, t.skipped, t.conflicts,
         )  # fmt: skip
-
-
-def read_end_offsets(
-    bootstrap_servers: str, topics: list[str], timeout_s: float = 10.0
-) -> dict[str, dict[int, tuple[int, int]]]:
-    """Return the low and high watermark of every partition of `topics`."""
-    consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": "rtpath-watermarks"})
-    try:
-        metadata = consumer.list_topics(timeout=timeout_s)
-        watermarks: dict[str, dict[int, tuple[int, int]]] = {}
-        for topic in topics:
-            found = metadata.topics.get(topic)
-            if found is None or found.error is not None:
-                raise BrokerError(f"topic {topic!r} not found on {bootstrap_servers}")
-            watermarks[topic] = {
-                p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout_s)
-                for p in found.partitions
-            }
-        return watermarks
-    except KafkaException as exc:
-        raise BrokerError(f"cannot read the end offsets of {topics}: {exc}") from exc
-    finally:
-        consumer.close()
