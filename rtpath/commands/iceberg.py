@@ -28,6 +28,7 @@ def add_sink_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
         "iceberg", help="land flights_enriched and delays_by_airport_1m in Iceberg tables"
     )
     _add_catalog_flags(sink)
+
     sink.add_argument(
         "--tables", type=_table_list,
         help=f"comma-separated tables to write (default: {','.join(TABLE_NAMES)})",
@@ -35,6 +36,7 @@ def add_sink_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
     sink.add_argument("--flights-topic", help="topic read into flights_enriched")
     sink.add_argument("--windows-topic", help="topic read into delays_by_airport_1m")
     sink.add_argument("--group-id", help="Kafka consumer group (default rtpath-sink-iceberg)")
+
     sink.add_argument(
         "--commit-interval", type=float, metavar="SECONDS",
         help="commit rows at the latest this many seconds after the first was read (default 30)",
@@ -45,6 +47,7 @@ def add_sink_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
     sink.add_argument(
         "--commit-attempts", type=int, help="attempts per commit on conflicts (default 8)"
     )
+
     sink.add_argument(
         "--synthetic", action="store_true", default=None,
         help="mark both tables as holding synthetic data",

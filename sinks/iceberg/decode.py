@@ -1,10 +1,11 @@
 """Decode JSON Kafka messages into Arrow tables in an Iceberg table's own Arrow schema.
 
 A batch is decoded in one call of `pyarrow.json.read_json` over the messages joined by
-newlines, with an explicit schema, and converted column by column: epoch integers become
-microsecond UTC timestamps and every column gets the exact type and nullability of the
-table, so an append never fails on type drift. A batch that fails is split in halves until
-the bad messages are isolated; those are returned as rejects with the reader's error.
+newlines, with an explicit schema. The columns are then converted one by one: epoch
+integers become microsecond UTC timestamps, and every column gets the exact type and
+nullability of the table, so an append never fails on type drift. A batch that fails is
+split in halves until the bad messages are isolated, and those are returned as rejects with
+the reader's error.
 """
 
 import io
@@ -59,9 +60,9 @@ class BatchDecoder:
         self._decode_range(values, 0, len(values), pieces, rejects)
         if rejects:
             rejected = {r.index for r in rejects}
-            kept = [i for i in range(len(values)) if i not in rejected]
-            partitions = [partitions[i] for i in kept]
-            offsets = [offsets[i] for i in kept]
+            kept_indices = [i for i in range(len(values)) if i not in rejected]
+            partitions = [partitions[i] for i in kept_indices]
+            offsets = [offsets[i] for i in kept_indices]
         columns = pa.concat_tables(pieces) if pieces else None
         return self._with_kafka_columns(columns, partitions, offsets), rejects
 

@@ -57,11 +57,11 @@ def expire_snapshots(table: Table, older_than: timedelta) -> ExpireResult:
     cutoff_ms = int((datetime.now(UTC) - older_than).timestamp() * 1000)
 
     def attempt(table: Table) -> ExpireResult:
-        keep = _snapshots_to_keep(table)
+        protected = _protected_snapshots(table)
         expired = [
-            s.snapshot_id
-            for s in table.snapshots()
-            if s.timestamp_ms < cutoff_ms and s.snapshot_id not in keep
+            snapshot.snapshot_id
+            for snapshot in table.snapshots()
+            if snapshot.timestamp_ms < cutoff_ms and snapshot.snapshot_id not in protected
         ]
         if expired:
             table.maintenance.expire_snapshots().by_ids(expired).commit()
@@ -70,13 +70,13 @@ def expire_snapshots(table: Table, older_than: timedelta) -> ExpireResult:
     return _with_retries(table, "expire snapshots", attempt)
 
 
-def _snapshots_to_keep(table: Table) -> set[int]:
-    keep = {ref.snapshot_id for ref in table.metadata.refs.values()}
+def _protected_snapshots(table: Table) -> set[int]:
+    protected = {ref.snapshot_id for ref in table.metadata.refs.values()}
     for snapshot in ancestors_of(table.current_snapshot(), table.metadata):
         if snapshot.summary is not None and snapshot.summary[OFFSETS_PROPERTY] is not None:
-            keep.add(snapshot.snapshot_id)
+            protected.add(snapshot.snapshot_id)
             break
-    return keep
+    return protected
 
 
 def compact_day(table: Table, spec: TableDefinition, day: date) -> CompactResult:

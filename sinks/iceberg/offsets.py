@@ -3,7 +3,7 @@
 Every commit of the sink writes `rtpath.kafka-offsets` into its snapshot summary: a JSON
 object mapping each topic to `{partition: next offset to read}`. The value is cumulative: a
 commit merges its offsets into those of the snapshot it is based on, so the newest snapshot
-carrying the property holds the position of every partition ever written, even after older
+carrying the property contains the position of every partition ever written, even after older
 snapshots have been expired.
 """
 

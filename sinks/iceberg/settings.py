@@ -23,7 +23,7 @@ class IcebergSettings(Settings):
         ),
     )
     iceberg_namespace: str = Field(
-        default="rtpath", pattern=r"^[A-Za-z0-9_]+$", description="Namespace that holds the tables."
+        default="rtpath", pattern=r"^[A-Za-z0-9_]+$", description="Iceberg namespace of the tables."
     )
     iceberg_tables: tuple[TableName, ...] = Field(
         default=TABLE_NAMES,
@@ -65,8 +65,9 @@ class IcebergSettings(Settings):
     iceberg_stop_at_end: bool = Field(
         default=False,
         description=(
-            "Exit after committing everything up to the end offsets the topics had when their "
-            "partitions were assigned, instead of running until stopped."
+            "Exit after committing everything up to the end offsets the topics had at start, "
+            "instead of running until stopped. Buffered rows are then committed whenever no "
+            "batch is due, so commits can hold fewer rows than iceberg_commit_rows."
         ),
     )
 

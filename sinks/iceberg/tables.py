@@ -1,8 +1,8 @@
 """The two Iceberg tables of the sink: definitions, creation and their Arrow schemas.
 
-Each table is defined by a JSON file in `tables/`: the Iceberg schema in the format of the
-Iceberg table spec (with a doc on every column), the day partition, and the unit of each
-epoch integer that the Kafka rows carry for a `timestamptz` column.
+Each table is defined by a JSON file in `tables/`. It contains the Iceberg schema in the
+format of the Iceberg table spec, with a doc on every column, the day partition, and the
+unit of each epoch integer that the Kafka rows carry for a `timestamptz` column.
 """
 
 import json
@@ -135,7 +135,10 @@ def definition(name: TableName) -> TableDefinition:
     units = cast(dict[str, EpochUnit], raw["epoch-units"])
     for column in units:
         if not isinstance(schema.find_field(column).field_type, TimestamptzType):
-            raise ConfigError(f"{path}: epoch-units names {column!r}, which is no timestamptz")
+            raise ConfigError(
+                f"{path}: epoch-units lists {column!r}, which is not a timestamptz column; "
+                "remove it from epoch-units or change the column type"
+            )
     return TableDefinition(
         name=name,
         doc=raw["doc"],

@@ -3,7 +3,7 @@
 Exactly once rests on three rules applied at every commit attempt, against the table's
 current snapshot:
 
-1. Rows at or past a partition's stored offset only are written: rows below it were
+1. Only rows at or past their partition's stored offset are written. Rows below it were
    committed before, by this writer in an attempt whose outcome was unknown or by another
    writer that owned the partition. So a retried or duplicated commit adds nothing twice.
 2. The data and the new offsets go into one snapshot (one transaction), so a crash leaves
@@ -74,7 +74,7 @@ class IcebergCommitError(RtpathError):
 
 @dataclass(frozen=True)
 class CommitResult:
-    """What one commit wrote."""
+    """Outcome of one commit."""
 
     rows: int
     """Rows written, after removing those committed before."""
@@ -166,6 +166,8 @@ class TableWriter:
             if self._needs_synthetic_mark(fresh):
                 transaction.set_properties(synthetic_properties())
             if self.spec.key_columns and fresh.num_rows:
+                # NOTE: pyiceberg's upsert is copy-on-write. It scans every data file whose
+                # metrics may hold a key of the batch and rewrites those with a match.
                 latest = keep_latest_per_key(fresh, self.spec.key_columns)
                 transaction.upsert(
                     latest, join_cols=self.spec.key_columns, snapshot_properties=summary
