@@ -36,6 +36,10 @@ def add_clickhouse_parser(commands: "argparse._SubParsersAction[argparse.Argumen
     sink.add_argument("--flights-topic", help="topic read into flights_enriched")
     sink.add_argument("--windows-topic", help="topic read into delays_by_airport_1m")
     sink.add_argument("--group-id", help="Kafka consumer group (default rtpath-sink-clickhouse)")
+    sink.add_argument(
+        "--consumer-option", action="append", type=_option, metavar="KEY=VALUE",
+        help="librdkafka consumer option, such as group.instance.id=sink-1 (repeatable)",
+    )  # fmt: skip
 
     sink.add_argument(
         "--batch-rows", type=int, help="rows of one topic that trigger an insert (default 20000)"
@@ -70,12 +74,22 @@ def _clickhouse_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "clickhouse_flights_topic": args.flights_topic,
         "clickhouse_windows_topic": args.windows_topic,
         "clickhouse_group_id": args.group_id,
+        "clickhouse_consumer_options": dict(args.consumer_option) if args.consumer_option else None,
         "clickhouse_batch_rows": args.batch_rows,
         "clickhouse_flush_interval_ms": args.flush_interval_ms,
         "clickhouse_insert_attempts": args.insert_attempts,
         "clickhouse_start_when_empty": args.start_when_empty,
         "clickhouse_stop_at_end": args.stop_at_end,
     }
+
+
+def _option(text: str) -> tuple[str, str]:
+    key, separator, value = text.partition("=")
+    if not separator or not key.strip():
+        raise argparse.ArgumentTypeError(
+            f"invalid consumer option {text!r}; use KEY=VALUE, such as session.timeout.ms=10000"
+        )
+    return key.strip(), value
 
 
 def run_clickhouse(settings: Settings, args: argparse.Namespace) -> int:

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 
@@ -37,6 +36,13 @@ class ClickHouseSinkSettings(Settings):
     clickhouse_group_id: str = Field(
         "rtpath-sink-clickhouse",
         description="Kafka consumer group; offsets committed there only report lag.",
+    )
+    clickhouse_consumer_options: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Extra librdkafka consumer options, such as group.instance.id for static group "
+            "membership, which lets a restarted sink take its partitions back at once."
+        ),
     )
     clickhouse_batch_rows: int = Field(
         20_000, ge=1, le=MAX_BATCH_ROWS, description="Rows of one topic that trigger an insert."
@@ -84,15 +90,6 @@ class ClickHouseSinkSettings(Settings):
     def clickhouse_dsn(self) -> str:
         """Return the clickhouse-connect DSN: the server URL, or chDB on the data folder."""
         return self.clickhouse_url or f"chdb://{self.clickhouse_dir}"
-
-    @property
-    def clickhouse_target(self) -> str:
-        """Return the DSN with any password masked, for logs."""
-        parts = urlsplit(self.clickhouse_dsn)
-        if parts.password is None:
-            return self.clickhouse_dsn
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return urlunsplit(parts._replace(netloc=netloc))
 
     def topic_tables(self) -> dict[str, str]:
         """Return each source topic with the table it lands in."""

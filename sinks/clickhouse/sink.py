@@ -11,6 +11,7 @@ duplicate rows that its successor read from the store in the meantime.
 """
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -75,6 +76,7 @@ class ClickHouseSink:
                 s.bootstrap_servers, list(tables), s.clickhouse_group_id, resume,
                 max_rows=s.clickhouse_batch_rows, max_wait_ms=s.clickhouse_flush_interval_ms,
                 start_when_empty=s.clickhouse_start_when_empty,
+                consumer_config=s.clickhouse_consumer_options,
             )  # fmt: skip
             started = time.monotonic()
             try:
@@ -129,11 +131,12 @@ class ClickHouseSink:
         s = self.settings
         logger.info(
             "clickhouse sink starting: target %s, database %s, topics %s -> %s, kafka %s, "
-            "group %s, batch %d rows or %d ms, %d insert attempts (backoff %.2f s), "
-            "start when empty %s, stop at end %s",
+            "group %s, consumer options %s, batch %d rows or %d ms, %d insert attempts "
+            "(backoff %.2f s), start when empty %s, stop at end %s",
             mask_dsn(s.clickhouse_dsn), s.clickhouse_database,
             ", ".join(s.topic_tables()), ", ".join(s.topic_tables().values()),
-            s.bootstrap_servers, s.clickhouse_group_id, s.clickhouse_batch_rows,
+            s.bootstrap_servers, s.clickhouse_group_id, _masked(s.clickhouse_consumer_options),
+            s.clickhouse_batch_rows,
             s.clickhouse_flush_interval_ms, s.clickhouse_insert_attempts,
             s.clickhouse_retry_backoff_s, s.clickhouse_start_when_empty, s.clickhouse_stop_at_end,
         )  # fmt: skip
@@ -165,3 +168,11 @@ def latency_percentiles(samples: Iterable[float]) -> tuple[float, float]:
         return (values[0], values[0]) if values else (0.0, 0.0)
     cuts = quantiles(values, n=100, method="inclusive")
     return cuts[49], cuts[98]
+
+
+def _masked(options: dict[str, str]) -> str:
+    """Return librdkafka options as text for logs, with secret values replaced by ***."""
+    if not options:
+        return "none"
+    secret = re.compile(r"password|secret|token", re.IGNORECASE)
+    return ", ".join(f"{k}={'***' if secret.search(k) else v}" for k, v in sorted(options.items()))

@@ -113,7 +113,7 @@ class SinkSetup:
             "--kafka-bootstrap", self.bootstrap, "--log-level", "INFO",
             "sink", "clickhouse", "--database", self.database,
             "--flights-topic", self.flights_topic, "--windows-topic", self.windows_topic,
-            "--group-id", "test-sink", *extra,
+            "--group-id", f"sink-{self.database}", *extra,
         ]  # fmt: skip
 
     def run_process(
