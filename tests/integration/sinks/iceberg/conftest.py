@@ -38,7 +38,7 @@ def flight_row(i: int, **overrides: Any) -> dict[str, Any]:
         "destination_latitude": 37.62,
         "destination_longitude": -122.37,
         "great_circle_miles": 1846.5,
-        # Spread over two UTC days so the day partition holds more than one value.
+        # Rows 7 s apart from 22:13:20 UTC reach the next UTC day from row 915 on.
         "event_time": BASE_EVENT_MS + i * 7_000,
         "produced_at": (BASE_EVENT_MS + i * 7_000) * 1000 + 456,
         "enriched_at": (BASE_EVENT_MS + i * 7_000) * 1000 + 20_456,

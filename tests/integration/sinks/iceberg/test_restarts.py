@@ -99,8 +99,8 @@ def test_datetimes_exact_in_los_angeles_tz(
     make_settings: Callable[..., IcebergSettings],
     sink_command: Callable[..., subprocess.Popen[bytes]],
 ) -> None:
-    # 2023-03-12 10:30 UTC is 03:30 PDT, an hour after Los Angeles moved its clocks forward;
-    # the departure is a local time that does not exist in Los Angeles that day.
+    # 2023-03-12 10:30 UTC is 03:30 PDT, an hour after Los Angeles moved its clocks forward.
+    # The departure, 02:30, is a local time that did not exist in Los Angeles that day.
     event_ms = 1_678_617_000_250
     row = flight_row(
         0, event_time=event_ms, produced_at=event_ms * 1000 + 1, enriched_at=event_ms * 1000 + 2,

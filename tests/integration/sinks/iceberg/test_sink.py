@@ -175,7 +175,7 @@ def test_window_delivered_twice_stored_once(
         window_row("ORD", 1),
         window_row("Ñandú", 1, avg_delay_minutes=-3.25),
     ]
-    # The first run sees ORD/0 twice in one batch, on two partitions.
+    # The first run reads ORD/0 twice in one batch, from two partitions.
     first = [(i % 2, encode(w)) for i, w in enumerate(windows)] + [(1, encode(windows[0]))]
     produce(kafka_bootstrap, sink_topics.windows, first)
     settings = make_settings(iceberg_tables=("delays_by_airport_1m",))

@@ -92,7 +92,7 @@ def test_zombie_writer_adds_no_duplicates(tmp_path: Path) -> None:
     ensure_table(open_catalog(settings), settings.iceberg_namespace, "flights_enriched")
     owner, zombie = open_writer(settings), open_writer(settings)
 
-    # The new owner of partition 0 stored offsets 0-149; the old owner still holds 100-199.
+    # The new owner of partition 0 stored offsets 0-149, and the old owner still has 100-199.
     owner.commit(batch(owner, 0, 0, 150), {0: 150})
     result = zombie.commit(batch(zombie, 0, 100, 100), {0: 200})
 

@@ -12,8 +12,8 @@ def test_drop_committed_filters_by_partition() -> None:
         "kafka_partition": pa.array([0, 0, 1, 1, 2], pa.int32()),
         "kafka_offset": pa.array([4, 5, 9, 10, 0], pa.int64()),
     })  # fmt: skip
-    kept = drop_committed(rows, {0: 5, 1: 10})
-    assert kept.to_pylist() == [
+    remaining = drop_committed(rows, {0: 5, 1: 10})
+    assert remaining.to_pylist() == [
         {"kafka_partition": 0, "kafka_offset": 5},
         {"kafka_partition": 1, "kafka_offset": 10},
         {"kafka_partition": 2, "kafka_offset": 0},
@@ -30,6 +30,6 @@ def test_keep_latest_per_key() -> None:
         "emitted_at": [1, 5, 3, 1, 5],
         "kafka_offset": pa.array([0, 1, 2, 3, 4], pa.int64()),
     })  # fmt: skip
-    kept = keep_latest_per_key(rows, ["origin", "window_start"])
-    assert kept.column("kafka_offset").to_pylist() == [2, 3, 4]
+    remaining = keep_latest_per_key(rows, ["origin", "window_start"])
+    assert remaining.column("kafka_offset").to_pylist() == [2, 3, 4]
     assert keep_latest_per_key(rows.slice(0, 1), ["origin"]).num_rows == 1
