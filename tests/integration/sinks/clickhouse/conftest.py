@@ -140,16 +140,17 @@ def sink_setup(kafka_bootstrap: str, make_topic, tmp_path: Path) -> SinkSetup:
 
 
 @pytest.fixture
-def open_store() -> Iterator[Callable[[SinkSetup], Client]]:
+def open_store() -> Iterator[Callable[..., Client]]:
     """Open chDB on a setup's data folder in this process; closed after the test.
 
     chDB lets one process at a time open a folder, so call it only after the sink stopped.
     """
     clients: list[Client] = []
 
-    def open_(setup: SinkSetup) -> Client:
+    def open_(setup: SinkSetup, use_database: bool = True) -> Client:
         client = clickhouse_connect.get_client(
-            dsn=f"chdb://{(setup.data_dir / 'clickhouse').resolve()}", database=setup.database
+            dsn=f"chdb://{(setup.data_dir / 'clickhouse').resolve()}",
+            database=setup.database if use_database else None,
         )
         clients.append(client)
         return client

@@ -9,6 +9,7 @@ from confluent_kafka import Consumer
 
 from core.topics import dead_letter_topic
 from sinks.clickhouse.sink import ClickHouseSink
+from sinks.clickhouse.store import apply_ddl
 from sinks.dead_letters import DeadLetter
 from tests.integration.sinks.clickhouse.conftest import (
     SinkSetup,
@@ -223,3 +224,33 @@ def test_wrong_type_goes_to_dead_letters(sink_setup: SinkSetup, open_store) -> N
     assert "distance_miles" in decoded[4][1].error
     assert "event_time" in decoded[11][1].error
     assert "event_id" in decoded[15][1].error
+
+
+def test_ddl_is_idempotent_and_commented(sink_setup: SinkSetup, open_store) -> None:
+    sink_setup.data_dir.mkdir(parents=True)
+    client = open_store(sink_setup, use_database=False)
+    apply_ddl(client, sink_setup.database)
+    apply_ddl(client, sink_setup.database)
+
+    tables = client.query(
+        "SELECT name, engine, comment FROM system.tables WHERE database = {db:String} "
+        "ORDER BY name",
+        parameters={"db": sink_setup.database},
+    ).result_rows
+    assert [(name, engine) for name, engine, _ in tables] == [
+        ("delays_by_airport_1m", "ReplacingMergeTree"),
+        ("delays_by_airport_1m_ingest", "Null"),
+        ("delays_by_airport_1m_ingest_mv", "MaterializedView"),
+        ("flights_by_state_10s", "AggregatingMergeTree"),
+        ("flights_by_state_10s_mv", "MaterializedView"),
+        ("flights_enriched", "MergeTree"),
+        ("flights_enriched_ingest", "Null"),
+        ("flights_enriched_ingest_mv", "MaterializedView"),
+    ]
+    assert [name for name, _, comment in tables if not comment] == []
+    uncommented = client.query(
+        "SELECT table, name FROM system.columns WHERE database = {db:String} "
+        "AND comment = '' AND table NOT LIKE '%\\_mv'",
+        parameters={"db": sink_setup.database},
+    ).result_rows
+    assert uncommented == []
