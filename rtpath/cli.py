@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from core.errors import RtpathError
 from core.logging import configure_logging
 from core.settings import Settings, load_settings
-from rtpath.commands import iceberg, sink, stack
+from rtpath.commands import bench, iceberg, sink, stack
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     stack.add_parser(groups)
     sink.add_parser(groups)
     iceberg.add_parser(groups)
+    bench.add_parser(groups)
     return parser
 
 
