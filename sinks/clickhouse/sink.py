@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from statistics import quantiles
 
@@ -50,8 +50,14 @@ class ClickHouseSink:
         self.settings = settings
         self._batches = 0
 
-    def run(self, stop: threading.Event | None = None) -> SinkTotals:
-        """Run until `stop` is set, then store the buffered rows and return the totals."""
+    def run(
+        self, stop: threading.Event | None = None, on_ready: Callable[[], None] | None = None
+    ) -> SinkTotals:
+        """Run until `stop` is set, then store the buffered rows and return the totals.
+
+        `on_ready` is called once the tables exist, before the first read. A query API in
+        the same process can start there with its own client on `settings.clickhouse_dsn`.
+        """
         s = self.settings
         stop = stop or threading.Event()
         tables = s.topic_tables()
@@ -63,6 +69,8 @@ class ClickHouseSink:
                 end_offsets(s.bootstrap_servers, list(tables)) if s.clickhouse_stop_at_end else {}
             )
             self._log_start()
+            if on_ready is not None:
+                on_ready()
 
             def resume(topic: str, partitions: Sequence[int]) -> dict[int, int]:
                 return stored_positions(client, tables[topic], topic, partitions)
@@ -83,11 +91,11 @@ class ClickHouseSink:
                 self._loop(reader, writer, tables, ends, stop)
             finally:
                 reader.close()
-                dead_letters.close()
-            totals = self._totals(writer, time.monotonic() - started)
+                totals = self._totals(writer, time.monotonic() - started)
+                self._log_stop(totals)
+            dead_letters.close()
         finally:
             client.close()
-        self._log_stop(totals)
         return totals
 
     def _loop(

@@ -1,5 +1,6 @@
 """The ClickHouse sink on known input, against a real broker and chDB in this process."""
 
+import threading
 import time
 import uuid
 from typing import Any
@@ -9,7 +10,7 @@ from confluent_kafka import Consumer
 
 from core.topics import dead_letter_topic
 from sinks.clickhouse.sink import ClickHouseSink
-from sinks.clickhouse.store import apply_ddl
+from sinks.clickhouse.store import apply_ddl, open_client
 from sinks.dead_letters import DeadLetter
 from tests.integration.sinks.clickhouse.conftest import (
     SinkSetup,
@@ -254,3 +255,35 @@ def test_ddl_is_idempotent_and_commented(sink_setup: SinkSetup, open_store) -> N
         parameters={"db": sink_setup.database},
     ).result_rows
     assert uncommented == []
+
+
+def test_second_client_reads_while_sink_runs(sink_setup: SinkSetup, open_store) -> None:
+    """A query API thread in the sink's process opens its own client on the same chDB folder."""
+    produce(sink_setup.bootstrap, sink_setup.flights_topic,
+            [(i % 3, encode(flight_row(i))) for i in range(3_000)])  # fmt: skip
+    settings = sink_setup.settings(clickhouse_batch_rows=100)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def query_until_done() -> None:
+        try:
+            client = open_client(settings.clickhouse_dsn, sink_setup.database)
+            try:
+                while not done.wait(0.01):
+                    counts.append(client.command("SELECT count() FROM flights_enriched"))
+            finally:
+                client.close()
+        except BaseException as exc:  # reported by the test thread
+            errors.append(exc)
+
+    reader = threading.Thread(target=query_until_done)
+    totals = ClickHouseSink(settings).run(on_ready=reader.start)
+    done.set()
+    reader.join(30)
+
+    assert errors == []
+    assert totals.rows == 3_000
+    assert counts
+    assert counts == sorted(counts)
+    assert open_store(sink_setup).command("SELECT count() FROM flights_enriched") == 3_000
