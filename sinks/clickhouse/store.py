@@ -5,6 +5,9 @@ clickhouse-connect clients are not thread-safe, so every thread opens its own cl
 `open_client`. chDB (chdb-core 26.9 through clickhouse-connect 1.12) allows several clients on
 one data folder within one process, which is how a query API thread can share the sink's
 process, but a second process cannot open the folder.
+
+NOTE: the tests run chDB only, because these machines have no current ClickHouse server. The
+HTTP path shares every statement and setting but has not run against a server yet.
 """
 
 import logging
