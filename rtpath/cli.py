@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from core.errors import RtpathError
 from core.logging import configure_logging
 from core.settings import Settings, load_settings
-from rtpath.commands import bench, demo, produce, size, stack
+from rtpath.commands import bench, demo, iceberg, produce, sink, size, stack
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     stack.add_parser(groups)
     produce.add_parser(groups)
+    sink.add_parser(groups)
+    iceberg.add_parser(groups)
     bench.add_parser(groups)
     size.add_parser(groups)
     demo.add_parser(groups)
