@@ -13,7 +13,9 @@ dashboard), 413 (body too large), 503 (store unreachable or busy) or 504 (timeou
 
 import json
 import logging
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -50,7 +52,20 @@ STATUS = {
 
 
 def create_app(store: ReadOnlyStore, dashboards: Mapping[str, Dashboard]) -> Starlette:
-    """Build the ASGI app; the caller owns `store` and closes it after the server stops."""
+    """Build the ASGI app; the caller owns `store` and closes it after the server stops.
+
+    The app counts responses by status and logs the totals when its lifespan ends.
+    """
+    totals: Counter[int] = Counter()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        logger.info(
+            "query API stopped: %d responses, %s",
+            sum(totals.values()),
+            ", ".join(f"{count} x {status}" for status, count in sorted(totals.items())) or "none",
+        )
 
     async def list_dashboards(request: Request) -> JSONResponse:
         return JSONResponse({"dashboards": [d.describe() for d in dashboards.values()]})
@@ -64,8 +79,8 @@ def create_app(store: ReadOnlyStore, dashboards: Mapping[str, Dashboard]) -> Sta
             result = await run_in_threadpool(store.query, dashboard.sql, bound)
         except (UnknownDashboard, InvalidParameter, RejectedQuery, QueryFailed,
                 QueryTimeout, StoreUnavailable) as exc:  # fmt: skip
-            return _error(request, exc, f"dashboard {name}")
-        return _result(result)
+            return _count(totals, _error(request, exc, f"dashboard {name}"))
+        return _count(totals, _result(result))
 
     async def run_query(request: Request) -> JSONResponse:
         sql = ""
@@ -75,11 +90,11 @@ def create_app(store: ReadOnlyStore, dashboards: Mapping[str, Dashboard]) -> Sta
             _check_placeholders(statement, parameters)
             result = await run_in_threadpool(store.query, statement, parameters)
         except _BodyTooLarge as exc:
-            return JSONResponse({"error": str(exc)}, status_code=413)
+            return _count(totals, JSONResponse({"error": str(exc)}, status_code=413))
         except (InvalidParameter, RejectedQuery, QueryFailed, QueryTimeout,
                 StoreUnavailable) as exc:  # fmt: skip
-            return _error(request, exc, f"query {sql[:200]!r}")
-        return _result(result)
+            return _count(totals, _error(request, exc, f"query {sql[:200]!r}"))
+        return _count(totals, _result(result))
 
     async def health(request: Request) -> JSONResponse:
         try:
@@ -98,8 +113,14 @@ def create_app(store: ReadOnlyStore, dashboards: Mapping[str, Dashboard]) -> Sta
             Route("/dashboards/{name}", run_dashboard, methods=["GET"]),
             Route("/query", run_query, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
-        ]
+        ],
+        lifespan=lifespan,
     )
+
+
+def _count(totals: Counter[int], response: JSONResponse) -> JSONResponse:
+    totals[response.status_code] += 1
+    return response
 
 
 class _BodyTooLarge(Exception):

@@ -12,7 +12,8 @@ import uvicorn
 from dashboards.api import create_app
 from dashboards.catalog import load_dashboards
 from dashboards.errors import StoreUnavailable
-from dashboards.store import ClientFactory, QueryLimits, ReadOnlyStore
+from dashboards.limits import QueryLimits
+from dashboards.store import ClientFactory, ReadOnlyStore
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ class ApiServer:
         self._server.should_exit = True
         self._thread.join(timeout)
         self._store.close()
-        logger.info("query API on %s stopped", self.url)
 
     def __enter__(self) -> "ApiServer":
         return self
@@ -58,7 +58,7 @@ def _build(
     dashboards = load_dashboards()
     config = uvicorn.Config(
         create_app(store, dashboards), host=host, port=port, log_config=None,
-        access_log=False, lifespan="off",
+        access_log=False, lifespan="on",
     )  # fmt: skip
     return uvicorn.Server(config), store
 
@@ -105,14 +105,17 @@ def run_api(
     pool_size: int,
     backend: str,
 ) -> None:
-    """Serve the API in the foreground until SIGINT or SIGTERM."""
+    """Serve the API in the foreground until SIGINT or SIGTERM.
+
+    uvicorn raises the caught signal again after its shutdown, so the process ends with that
+    signal's status once the app has logged its totals.
+    """
     server, store = _build(client_factory, host, port, limits, pool_size, backend)
     _log_start(f"http://{_url_host(host)}:{port}", backend, limits, pool_size)
     try:
         server.run()
     finally:
         store.close()
-        logger.info("query API on %s:%d stopped", host, port)
 
 
 def _url_host(host: str) -> str:

@@ -5,7 +5,7 @@ from pathlib import Path
 from pydantic import Field
 
 from core.settings import Settings
-from dashboards.store import QueryLimits
+from dashboards.limits import QueryLimits
 
 
 class ApiSettings(Settings):

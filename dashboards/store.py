@@ -23,6 +23,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
 
 from dashboards.errors import QueryFailed, QueryTimeout, RejectedQuery, StoreUnavailable
+from dashboards.limits import QueryLimits
 
 logger = logging.getLogger(__name__)
 
@@ -31,25 +32,6 @@ ClientFactory = Callable[[], Client]
 # ClickHouse error codes the API maps onto its own errors.
 TIMEOUT_EXCEEDED = 159
 READONLY = 164
-
-
-@dataclass(frozen=True)
-class QueryLimits:
-    """Limits every API query runs with; names follow the ClickHouse settings they set."""
-
-    max_execution_time: float = 10.0
-    max_result_rows: int = 10_000
-    max_memory_usage: int = 1_000_000_000
-
-    def session_settings(self) -> dict[str, Any]:
-        """Return the ClickHouse settings to apply in order, `readonly` last."""
-        return {
-            "max_execution_time": self.max_execution_time,
-            "max_result_rows": self.max_result_rows,
-            "result_overflow_mode": "throw",
-            "max_memory_usage": self.max_memory_usage,
-            "readonly": 1,
-        }
 
 
 @dataclass(frozen=True)
@@ -118,6 +100,9 @@ class ReadOnlyStore:
             columns=list(result.column_names),
             types=[t.name for t in result.column_types],
             rows=[tuple(row) for row in result.result_rows],
+            # NOTE: through clickhouse-connect 1.12 the chDB backend reports the result's row
+            # count here, not the rows scanned that a server reports (chDB's own
+            # storage_rows_read() is not exposed).
             rows_read=int(result.summary.get("read_rows", 0)),
             elapsed_ms=round(elapsed_ms, 3),
         )

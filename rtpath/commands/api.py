@@ -9,9 +9,7 @@ from typing import Any
 from core.errors import ConfigError
 from core.settings import Settings
 from dashboards.client import call_api, format_dashboards, format_table
-from dashboards.server import run_api
 from dashboards.settings import ApiSettings
-from dashboards.store import chdb_client_factory, http_client_factory
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +62,10 @@ def _api_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_api_command(settings: Settings, args: argparse.Namespace) -> int:
     assert isinstance(settings, ApiSettings)
+    # Imported here so that `rtpath query` does not load uvicorn and the ClickHouse driver.
+    from dashboards.server import run_api
+    from dashboards.store import chdb_client_factory, http_client_factory
+
     if settings.clickhouse_url:
         factory = http_client_factory(settings.clickhouse_url, settings.clickhouse_database)
         backend = "http"

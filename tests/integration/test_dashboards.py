@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 
 from dashboards.api import create_app
 from dashboards.catalog import load_dashboards
-from dashboards.store import QueryLimits, ReadOnlyStore
+from dashboards.limits import QueryLimits
+from dashboards.store import ReadOnlyStore
 from tests.integration.chdb_store import chdb_path, store_database  # noqa: F401
 from tests.integration.flight_rows import (
     FLIGHT_COLUMNS,
