@@ -182,13 +182,13 @@ def _result(result: QueryResult) -> JSONResponse:
     )
 
 
-def _error(request: Request, exc: Exception, what: str) -> JSONResponse:
+def _error(request: Request, exc: Exception, target: str) -> JSONResponse:
     status = STATUS[type(exc)]
     client = request.client.host if request.client else "unknown"
     if isinstance(exc, RejectedQuery):
-        logger.warning("rejected %s from %s: %s", what, client, exc)
+        logger.warning("rejected %s from %s: %s", target, client, exc)
     else:
-        logger.info("%s from %s failed with %d: %s", what, client, status, exc)
+        logger.info("%s from %s failed with %d: %s", target, client, status, exc)
     body: dict[str, Any] = {"error": str(exc)}
     if isinstance(exc, UnknownDashboard):
         body["dashboards"] = exc.known

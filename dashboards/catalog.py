@@ -12,6 +12,7 @@ ClickHouse binds the values server-side.
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,8 +132,9 @@ def _normalize_type(type_name: str) -> str:
 
 def _check_placeholders(name: str, text: str, parameters: list[Parameter]) -> None:
     declared = {p.name: p.type for p in parameters}
-    if len(declared) != len(parameters):
-        raise DashboardError(f"{name}: a parameter is declared twice")
+    repeated = sorted(n for n, count in Counter(p.name for p in parameters).items() if count > 1)
+    if repeated:
+        raise DashboardError(f"{name}: parameters {repeated} are declared more than once")
     used: set[str] = set()
     for match in PLACEHOLDER.finditer(text):
         placeholder, type_name = match.group("name"), _normalize_type(match.group("type"))

@@ -1,8 +1,8 @@
 """Statement guard: accept one read-only ClickHouse statement, reject everything else.
 
 The guard is the first of two barriers. It splits the text into tokens the way the ClickHouse
-lexer does for strings, quoted identifiers and comments, rejects anything that could write,
-change a setting, leave the store or run more than one statement, and returns the statement
+lexer does for strings, quoted identifiers and comments. It rejects anything that could write,
+change a setting, leave the store or run more than one statement. It returns the statement
 rebuilt without comments, so ClickHouse runs exactly the tokens the guard checked. The second
 barrier is the `readonly = 1` session that every API query runs in (see `dashboards.store`).
 That barrier has gaps: in chDB 26.9 `readonly = 1` still lets `SELECT ... INTO OUTFILE` write
@@ -58,8 +58,8 @@ DENIED_UNLESS_CALL = {
     "REPLACE": "replaces a table",
 }
 
-# Table functions that read or write outside the store. `readonly = 1` also rejects these in
-# ClickHouse 26.9; the guard names them so the error says why.
+# Table functions that read or write outside the store. `readonly = 1` also rejects `file` and
+# `url` in chDB 26.9, but the guard names them all so the error message gives the reason.
 EXTERNAL_TABLE_FUNCTIONS = frozenset(
     name.upper()
     for name in (

@@ -1,9 +1,9 @@
 """Typed query parameters: parse request text into the text ClickHouse binds server-side.
 
-Values never enter the SQL text. ClickHouse parses each bound value as the type the
-placeholder `{name:Type}` declares; this module checks the value first, so a bad value is a
-400 that names the parameter instead of a server error, and range errors that ClickHouse
-would wrap silently (300 as UInt8 becomes 44) are caught.
+Values never enter the SQL text: ClickHouse parses each bound value as the type that the
+placeholder `{name:Type}` declares. This module checks the value first, so a bad value is a
+400 that names the parameter instead of a server error. It also catches out-of-range integers,
+which ClickHouse 26.9 wraps without an error (300 bound as UInt8 becomes 44).
 """
 
 import math

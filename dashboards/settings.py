@@ -9,7 +9,7 @@ from dashboards.limits import QueryLimits
 
 
 class ApiSettings(Settings):
-    """Where the API listens, which ClickHouse it reads, and the limits of every query.
+    """Settings of the query API: listen address, ClickHouse target and query limits.
 
     The limit names are the ClickHouse settings they set.
     """

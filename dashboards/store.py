@@ -1,11 +1,13 @@
 """Read-only access to ClickHouse for the query API: chDB in-process or a server over HTTP.
 
-Every connection the API uses is configured once, when it opens, with the query limits and
-then `readonly = 1`, in that order: once `readonly = 1` is set, ClickHouse rejects any later
-setting change, so the limits must come first (measured with chDB 26.9 through
-clickhouse-connect 1.12). In chDB the settings are session state of the API's own engine
-handle, so they cover every statement of a request and no other handle of the process; over
-HTTP clickhouse-connect sends them as URL parameters of every request.
+Every connection the API uses is configured once, when it opens: first the query limits, then
+`readonly = 1`. The order matters because once `readonly = 1` is set, ClickHouse rejects any
+later setting change (measured with chDB 26.9 through clickhouse-connect 1.12).
+
+In chDB the settings are session state of the API's own engine handle. They cover every
+statement of a request and no other handle of the process, so the sink's writer keeps
+readonly = 0. Over HTTP, clickhouse-connect sends them as URL parameters of every request.
+NOTE: the HTTP path has not run against a ClickHouse server here (no server on this machine).
 """
 
 import logging

@@ -102,6 +102,7 @@ def test_bind_fills_defaults_and_checks() -> None:
         (GOOD.replace("-- @param n UInt32 = 5: How many.", "-- @param n"), "cannot parse"),
         (GOOD.replace("SELECT", "INSERT INTO t SELECT"), "not a read-only statement"),
         ("SELECT 1", "title"),
+        (GOOD.replace("-- @param code", "-- @param n UInt32: Again.\n-- @param code"), "'n'"),
     ],
 )
 def test_invalid_dashboard_file(text: str, problem: str) -> None:
