@@ -28,7 +28,9 @@ class ApiSettings(Settings):
     chdb_path: Path | None = Field(
         None, description="chDB data folder when CLICKHOUSE_URL is unset; DATA_DIR/clickhouse."
     )
-    clickhouse_database: str | None = Field(None, description="Database of the tables.")
+    clickhouse_database: str = Field(
+        "rtpath", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Database of the tables."
+    )
     max_execution_time: float = Field(
         10.0, gt=0, le=3600, description="Seconds after which ClickHouse cuts a query off."
     )

@@ -9,7 +9,9 @@ SELECT
     origin_state AS state,
     sum(flights) AS flights,
     sum(delayed_flights) AS delayed_flights,
-    delayed_flights / flights AS delayed_share
+    delayed_flights / flights AS delayed_share,
+    avgMerge(delay_minutes_avg) AS avg_delay_minutes,
+    max(delay_minutes_max) AS max_delay_minutes
 FROM flights_by_state_10s
 WHERE window_start >= window_end - toIntervalSecond({seconds:UInt32})
   AND window_start < window_end

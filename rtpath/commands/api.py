@@ -24,7 +24,7 @@ def add_parsers(groups: "argparse._SubParsersAction[argparse.ArgumentParser]") -
     )
     api.add_argument("--clickhouse-url", help="ClickHouse server URL, http://user:pw@host:8123")
     api.add_argument("--chdb-path", help="chDB data folder (default DATA_DIR/clickhouse)")
-    api.add_argument("--database", help="database of the tables (default: the server default)")
+    api.add_argument("--database", help="database of the tables (default rtpath)")
     api.add_argument("--api-host", help="address to listen on (default 127.0.0.1)")
     api.add_argument("--api-port", type=int, help="port to listen on (default 8700)")
     api.add_argument("--pool-size", type=int, help="ClickHouse connections (default 2)")

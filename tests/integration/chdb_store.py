@@ -13,20 +13,7 @@ import pytest
 from clickhouse_connect.driver.client import Client
 
 from dashboards.store import ClientFactory, chdb_client_factory
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DDL_FILES = sorted((REPO_ROOT / "tests" / "integration" / "dashboards_ddl").glob("*.sql"))
-
-
-def split_statements(text: str) -> list[str]:
-    """Split a DDL file on semicolons that end a line; the DDL files contain no such strings."""
-    statements = []
-    for part in text.split(";\n"):
-        lines = [line for line in part.splitlines() if not line.strip().startswith("--")]
-        statement = "\n".join(lines).strip().rstrip(";")
-        if statement:
-            statements.append(statement)
-    return statements
+from sinks.clickhouse.store import apply_ddl
 
 
 @pytest.fixture(scope="session")
@@ -36,14 +23,15 @@ def chdb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def store_database(chdb_path: Path) -> Iterator[tuple[str, Client, ClientFactory]]:
-    """A fresh database with the ClickHouse tables, a writer client and a reader factory."""
+    """A fresh database with the sink's own DDL, a writer client and a reader factory.
+
+    All clients close at the end of the module, so tests of other modules may open chDB on
+    another folder.
+    """
     database = f"dash_{uuid.uuid4().hex[:12]}"
     admin = clickhouse_connect.get_client(dsn=f"chdb://{chdb_path}")
-    admin.command(f"CREATE DATABASE {database}")
-    writer = clickhouse_connect.get_client(dsn=f"chdb://{chdb_path}", database=database)
-    for path in DDL_FILES:
-        for statement in split_statements(path.read_text(encoding="utf-8")):
-            writer.command(statement)
+    writer = clickhouse_connect.get_client(dsn=f"chdb://{chdb_path}")
+    apply_ddl(writer, database)
     try:
         yield database, writer, chdb_client_factory(chdb_path, database)
     finally:

@@ -19,13 +19,14 @@ AIRPORTS = {
 FLIGHT_COLUMNS = [
     "event_id", "departure", "origin", "destination", "delay_minutes", "distance_miles",
     "origin_city", "origin_state", "destination_city", "destination_state", "event_time",
-    "produced_at", "enriched_at", "is_synthetic", "replay_round", "kafka_partition",
-    "kafka_offset", "inserted_at",
+    "produced_at", "enriched_at", "is_synthetic", "replay_round", "kafka_topic",
+    "kafka_partition", "kafka_offset", "inserted_at",
 ]  # fmt: skip
 
 WINDOW_COLUMNS = [
     "origin", "window_start", "window_end", "flights", "delayed_flights", "avg_delay_minutes",
-    "max_delay_minutes", "max_produced_at", "emitted_at", "kafka_partition", "kafka_offset",
+    "max_delay_minutes", "max_produced_at", "emitted_at", "kafka_topic", "kafka_partition",
+    "kafka_offset",
 ]  # fmt: skip
 
 
@@ -50,8 +51,8 @@ class Flight:
             self.event_id, datetime(2001, 1, 1, 8, 30, tzinfo=UTC), self.origin,
             self.destination, self.delay_minutes, self.distance_miles, origin_city,
             origin_state, destination_city, destination_state, self.event_time,
-            self.produced_at, self.event_time + timedelta(milliseconds=1), False, 0, 0,
-            offset, self.inserted_at,
+            self.produced_at, self.event_time + timedelta(milliseconds=1), False, 0,
+            "flights_enriched", 0, offset, self.inserted_at,
         ]  # fmt: skip
 
 
@@ -113,4 +114,4 @@ def _window(
     end = start + timedelta(minutes=1)
     max_delay = None if avg is None else int(avg) + 10
     return [origin, start, end, flights, delayed, avg, max_delay, end,
-            end + timedelta(seconds=emitted_s), 0, 0]  # fmt: skip
+            end + timedelta(seconds=emitted_s), "delays_by_airport_1m", 0, 0]  # fmt: skip

@@ -43,7 +43,8 @@ def test_query_command_prints_dashboard(
     ]
     assert main(argv) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["state", "flights", "delayed_flights", "delayed_share"]
+    assert lines[0].split() == ["state", "flights", "delayed_flights", "delayed_share",
+                                "avg_delay_minutes", "max_delay_minutes"]  # fmt: skip
     assert lines[2].split()[0] == "IL"
     assert lines[-1].startswith("(5 rows, ")
 

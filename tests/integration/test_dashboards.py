@@ -135,22 +135,22 @@ def test_airport_delay_trend_rows(api: TestClient) -> None:
 
 
 def test_state_delays_rows(api: TestClient) -> None:
-    flights_by_state: dict[str, int] = defaultdict(int)
-    delayed_by_state: dict[str, int] = defaultdict(int)
+    by_state: dict[str, list[Flight]] = defaultdict(list)
     for flight in FLIGHTS:
         if UNTIL - timedelta(seconds=60) <= flight.event_time < UNTIL:
-            state = flight.row(0)[7] or ""
-            flights_by_state[state] += 1
-            delayed_by_state[state] += (flight.delay_minutes or 0) >= 15
-    expected: list[list[Any]] = [
-        [state, count, delayed_by_state[state], delayed_by_state[state] / count]
-        for state, count in flights_by_state.items()
-    ]
+            by_state[flight.row(0)[7] or ""].append(flight)
+    expected: list[list[Any]] = []
+    for state, flights in by_state.items():
+        values = delays(flights)
+        delayed = sum(d >= 15 for d in values)
+        expected.append([state, len(flights), delayed, delayed / len(flights),
+                         average(values), max(values, default=None)])  # fmt: skip
     expected.sort(key=lambda row: (-row[1], row[0]))
 
     body = run(api, "state_delays")
 
-    assert body["columns"] == ["state", "flights", "delayed_flights", "delayed_share"]
+    assert body["columns"] == ["state", "flights", "delayed_flights", "delayed_share",
+                               "avg_delay_minutes", "max_delay_minutes"]  # fmt: skip
     assert body["rows"] == expected
 
 

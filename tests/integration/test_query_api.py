@@ -83,8 +83,12 @@ def setup(store_database: Any) -> Iterator[tuple[TestClient, Any, ReadOnlyStore]
     store.close()
 
 
-def fingerprints(writer: Any) -> dict[str, tuple[int, int]]:
-    return {table: table_fingerprint(writer, table) for table in TABLES}
+def fingerprints(writer: Any) -> dict[str, Any]:
+    """Return count and checksum of each table, and the names of all tables and views."""
+    names = writer.query("SELECT name FROM system.tables WHERE database = currentDatabase()")
+    state: dict[str, Any] = {table: table_fingerprint(writer, table) for table in TABLES}
+    state["table names"] = sorted(row[0] for row in names.result_rows)
+    return state
 
 
 @pytest.mark.parametrize("sql", WRITES + GUARD_ONLY + TRICKS)
