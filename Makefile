@@ -28,7 +28,7 @@ test: setup
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy core stack producers jobs sinks benchmarks rtpath
+	$(BIN)/mypy core stack producers jobs sinks dashboards benchmarks rtpath
 
 demo: setup
 	$(BIN)/rtpath demo $(DEMO_ARGS)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from core.errors import RtpathError
 from core.logging import configure_logging
 from core.settings import Settings, load_settings
-from rtpath.commands import bench, demo, iceberg, produce, sink, size, stack
+from rtpath.commands import api, bench, demo, iceberg, produce, sink, size, stack
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     produce.add_parser(groups)
     sink.add_parser(groups)
     iceberg.add_parser(groups)
+    api.add_parsers(groups)
     bench.add_parser(groups)
     size.add_parser(groups)
     demo.add_parser(groups)
