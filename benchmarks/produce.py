@@ -28,13 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
-from pydantic import Field
 
+from benchmarks.produce_settings import ProduceBenchSettings
 from core.errors import RtpathError
 from producers.avro import encode_suffix
 from producers.events import EventPlan, encoded_batches
 from producers.launcher import run_flights
-from producers.settings import FlightProducerSettings, client_config
+from producers.settings import client_config
 from producers.source import Share
 from producers.stats import LatencyHistogram
 from stack import artifacts
@@ -52,12 +52,6 @@ PERF_TOOL_SUMMARY = re.compile(
 # Distinct values cycled through by the pre-encoded loop.
 PRE_ENCODED_POOL = 65_536
 TOPIC_READY_TIMEOUT_S = 30.0
-
-
-class ProduceBenchSettings(FlightProducerSettings):
-    """Settings of `rtpath bench produce`."""
-
-    events: int = Field(3_000_000, ge=1, description="Events each producer sends.")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import Field
 
 from benchmarks.observe import (
     ApiClient,
@@ -27,7 +26,7 @@ from benchmarks.observe import (
 )
 from core import topics
 from core.errors import RtpathError
-from core.settings import Settings
+from rtpath.demo_settings import DemoSettings
 from rtpath.supervisor import Supervisor
 from stack import artifacts
 from stack.broker import LocalBroker
@@ -36,32 +35,6 @@ from stack.topics import design_topics, ensure_topics
 logger = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 180.0
-
-
-class DemoSettings(Settings):
-    """Settings of `rtpath demo`."""
-
-    duration_s: float = Field(60.0, gt=0, description="Seconds the producer replays flights.")
-    rate: float = Field(10_000.0, gt=0, description="Events per second the producer sends.")
-    warmup_s: float = Field(
-        10.0, ge=0, description="Seconds at the start left out of the freshness figures."
-    )
-    api_port: int = Field(8124, ge=1, le=65535, description="Port of the query API.")
-    flink_rest_port: int = Field(8081, ge=1, le=65535, description="Port of the Flink REST API.")
-    iceberg_commit_interval_s: float = Field(
-        5.0, gt=0, description="Iceberg commit interval; short so the demo ends soon after input."
-    )
-    drain_timeout_s: float = Field(
-        120.0, gt=0, description="Seconds to wait for both stores to hold every event."
-    )
-    query_interval_s: float = Field(
-        0.2, gt=0, description="Seconds between dashboard queries while the producer runs."
-    )
-    progress_interval_s: float = Field(5.0, gt=0, description="Seconds between progress lines.")
-
-    @property
-    def demo_dir(self) -> Path:
-        return (self.data_dir / "demo").resolve()
 
 
 class DemoError(RtpathError):

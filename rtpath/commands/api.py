@@ -8,7 +8,6 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.settings import Settings
-from dashboards.client import call_api, format_dashboards, format_table
 from dashboards.settings import ApiSettings
 
 logger = logging.getLogger(__name__)
@@ -83,6 +82,8 @@ def run_api_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_query_command(settings: Settings, args: argparse.Namespace) -> int:
+    from dashboards.client import call_api, format_dashboards, format_table
+
     assert isinstance(settings, ApiSettings)
     params = dict(_parse_param(text) for text in args.param)
     body = call_api(settings.api_base_url, args.target, params)

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from benchmarks.produce import ProduceBenchSettings, format_table, run_benchmark
+from benchmarks.produce_settings import ProduceBenchSettings
 from core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_bench_produce(settings: Settings, args: argparse.Namespace) -> int:
+    from benchmarks.produce import format_table, run_benchmark
+
     assert isinstance(settings, ProduceBenchSettings)
     results = run_benchmark(settings)
     print(format_table(results))

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
-from rtpath.demo import DemoSettings, run_demo
+from rtpath.demo_settings import DemoSettings
 
 
 def add_parser(groups: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -37,6 +37,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    from rtpath.demo import run_demo
+
     assert isinstance(settings, DemoSettings)
     report = run_demo(settings, args.report_json)
     complete = (

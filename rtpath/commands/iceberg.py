@@ -11,11 +11,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.settings import Settings
-from sinks.iceberg import maintain
-from sinks.iceberg.catalog import open_catalog
 from sinks.iceberg.settings import TABLE_NAMES, IcebergSettings
-from sinks.iceberg.sink import IcebergSink
-from sinks.iceberg.tables import definition, ensure_table
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +135,8 @@ def parse_duration(text: str) -> timedelta:
 
 
 def run_sink(settings: Settings, args: argparse.Namespace) -> int:
+    from sinks.iceberg.sink import IcebergSink
+
     assert isinstance(settings, IcebergSettings)
     stop = threading.Event()
 
@@ -154,6 +152,10 @@ def run_sink(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_maintain(settings: Settings, args: argparse.Namespace) -> int:
+    from sinks.iceberg import maintain
+    from sinks.iceberg.catalog import open_catalog
+    from sinks.iceberg.tables import definition, ensure_table
+
     assert isinstance(settings, IcebergSettings)
     if args.expire_older_than is None and not args.compact_day and not args.compact_all:
         raise ConfigError(

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
-from producers.airports import load_airports, parse_changes, update_airport
-from producers.launcher import run_flights
 from producers.settings import AirportProducerSettings, FlightProducerSettings
 
 logger = logging.getLogger(__name__)
@@ -124,6 +122,8 @@ def _airport_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_produce_flights(settings: Settings, args: argparse.Namespace) -> int:
+    from producers.launcher import run_flights
+
     assert isinstance(settings, FlightProducerSettings)
     summary = run_flights(settings)
     if args.summary_json:
@@ -137,6 +137,8 @@ def run_produce_flights(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_produce_airports(settings: Settings, args: argparse.Namespace) -> int:
+    from producers.airports import load_airports, parse_changes, update_airport
+
     assert isinstance(settings, AirportProducerSettings)
     if args.update:
         code, *pairs = args.update

@@ -10,7 +10,6 @@ from typing import Any
 from core.settings import Settings
 from rtpath.commands import iceberg
 from sinks.clickhouse.settings import ClickHouseSinkSettings
-from sinks.clickhouse.sink import ClickHouseSink
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +59,11 @@ def add_clickhouse_parser(commands: "argparse._SubParsersAction[argparse.Argumen
         "--stop-at-end", action="store_true", default=None,
         help="exit once the topics are stored up to their end offsets at start",
     )  # fmt: skip
+    sink.add_argument(
+        "--api-port", type=int,
+        help="also serve the read-only query API on 127.0.0.1:PORT from this process, which "
+        "is how dashboards reach an embedded chDB store (default: no API)",
+    )  # fmt: skip
 
     sink.set_defaults(
         handler=run_clickhouse, settings_model=ClickHouseSinkSettings,
@@ -93,8 +97,31 @@ def _option(text: str) -> tuple[str, str]:
 
 
 def run_clickhouse(settings: Settings, args: argparse.Namespace) -> int:
+    from dashboards.server import ApiServer, serve_api
+    from dashboards.store import chdb_client_factory, http_client_factory
+    from sinks.clickhouse.sink import ClickHouseSink
+
     assert isinstance(settings, ClickHouseSinkSettings)
-    ClickHouseSink(settings).run(_stop_on_signals("inserting buffered rows"))
+    servers: list[ApiServer] = []
+
+    def start_api() -> None:
+        # chDB lets one process open its folder, so the API runs in the sink's process
+        # with a client of its own, started once the sink has created the tables.
+        if args.api_port is None:
+            return
+        if settings.clickhouse_url is None:
+            factory = chdb_client_factory(settings.clickhouse_dir, settings.clickhouse_database)
+            backend = "chdb"
+        else:
+            factory = http_client_factory(settings.clickhouse_url, settings.clickhouse_database)
+            backend = "http"
+        servers.append(serve_api(factory, "127.0.0.1", args.api_port, backend=backend))
+
+    try:
+        ClickHouseSink(settings).run(_stop_on_signals("inserting buffered rows"), start_api)
+    finally:
+        for server in servers:
+            server.stop()
     return 0
 
 
