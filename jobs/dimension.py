@@ -140,7 +140,7 @@ class AirportDimension:
             return
         try:
             code, airport = decode_airport(value)
-        except Exception as exc:  # noqa: BLE001 - any undecodable record is skipped and counted
+        except Exception as exc:  # any undecodable record is skipped and counted
             self.invalid_records += 1
             logger.warning(
                 "skipped undecodable airport record at %s[%d]@%d (%d so far): %s",

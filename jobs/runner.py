@@ -9,6 +9,7 @@ import json
 import logging
 import time
 import urllib.request
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -98,6 +99,7 @@ class FlightsJob:
         self.resume = resume
         self.sql_extra = sql_extra or {}
         self.job_id: str | None = None
+        self.recovered_from: Path | None = None
         self.started_at = 0.0
         self._job_client: Any = None
 
@@ -108,6 +110,7 @@ class FlightsJob:
         if self.plan.source == "kafka":
             check_topics(self.settings)
         recovery = environment.latest_snapshot(self.settings) if self.resume else None
+        self.recovered_from = recovery
         options = environment.flink_options(self.settings, recovery)
         environment.prepare_python_path()
 

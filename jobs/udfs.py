@@ -87,7 +87,7 @@ def decode_flight_value(value: bytes | None) -> Row:
     buffer = io.BytesIO(value)
     try:
         record = schemaless_reader(buffer, _FLIGHT_READER_SCHEMA, None)
-    except Exception as exc:  # noqa: BLE001 - every decoding failure goes to the dead letters
+    except Exception as exc:  # every decoding failure goes to the dead letters
         return _invalid(f"invalid Avro flight record: {type(exc).__name__}: {exc}")
     if buffer.tell() != len(value):
         return _invalid(

@@ -38,7 +38,12 @@ CREATE VIEW flights AS
 SELECT
     flight.event_id AS event_id,
     -- The local wall-clock time as epoch milliseconds, read back in UTC (settings.sql).
-    CAST(TO_TIMESTAMP_LTZ(flight.departure, 3) AS TIMESTAMP(3)) AS departure,
+    -- TO_TIMESTAMP_LTZ has a nullable type; COALESCE makes the column NOT NULL, as in
+    -- schemas/flight.avsc, and never applies because flight.departure is never null.
+    COALESCE(
+        CAST(TO_TIMESTAMP_LTZ(flight.departure, 3) AS TIMESTAMP(3)),
+        TIMESTAMP '1970-01-01 00:00:00.000'
+    ) AS departure,
     flight.origin AS origin,
     flight.destination AS destination,
     CAST(flight.delay_minutes AS INT) AS delay_minutes,
