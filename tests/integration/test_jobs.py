@@ -431,3 +431,48 @@ def test_source_schema_equals_flight_avsc(running_job: RunningJob) -> None:
         return {**{k: v for k, v in schema.items() if k != "doc"}, "fields": fields}
 
     assert strip_docs(derived) == strip_docs(load_schema("flight"))
+
+
+def test_restart_resumes_from_savepoint(
+    kafka_bootstrap: str,
+    artifact_cache: Path,
+    tmp_path: Path,
+    module_topics: Callable[..., str],
+) -> None:
+    settings = job_settings(tmp_path, artifact_cache, kafka_bootstrap, module_topics)
+    publish_airports(kafka_bootstrap, settings.airports_topic, {"ATL": "Atlanta"})
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    enriched = TopicReader(kafka_bootstrap, settings.enriched_topic)
+
+    def send(records: list[dict[str, Any]]) -> None:
+        for record in records:
+            producer.produce(
+                settings.flights_topic, key=b"ATL", value=encode("flight", record), partition=0
+            )
+        producer.flush(30)
+
+    before = [flight(f"b{n}", "ATL", "ORD", n, T0 + n) for n in range(5)]
+    while_stopped = [flight(f"s{n}", "ATL", "ORD", n, T0 + 100 + n) for n in range(5)]
+    first = FlightsJob(settings)
+    first.start()
+    try:
+        send(before)
+        enriched.wait_for(lambda m: len(m) >= len(before), "flights sent before the stop")
+    finally:
+        savepoint = first.stop()
+    send(while_stopped)
+
+    second = FlightsJob(settings)
+    second.start()
+    try:
+        wanted = {r["event_id"] for r in before + while_stopped}
+        enriched.wait_for(
+            lambda m: wanted <= {json.loads(x.value())["event_id"] for x in m},
+            "every flight after the restart",
+        )
+    finally:
+        second.stop(savepoint=False)
+        enriched.close()
+    assert savepoint is not None
+    assert second.recovered_from is not None
+    assert second.recovered_from.name == savepoint.rstrip("/").rsplit("/", 1)[-1]
