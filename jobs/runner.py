@@ -9,8 +9,8 @@ import json
 import logging
 import time
 import urllib.request
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from confluent_kafka import KafkaException

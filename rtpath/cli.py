@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from core.errors import RtpathError
 from core.logging import configure_logging
 from core.settings import Settings, load_settings
-from rtpath.commands import stack
+from rtpath.commands import bench, job, stack
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     stack.add_parser(groups)
+    job.add_parser(groups)
+    bench.add_parser(groups)
     return parser
 
 
