@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 Source = Literal["kafka", "datagen"]
 BROKER_TIMEOUT_S = 10.0
-TERMINAL_STATES = ("FINISHED", "CANCELED", "FAILED")
+# SHUTDOWN: the job's MiniCluster stopped, which happens right after the job ended.
+TERMINAL_STATES = ("FINISHED", "CANCELED", "FAILED", "SHUTDOWN")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class FlightsJob:
         self.recovered_from: Path | None = None
         self.started_at = 0.0
         self._job_client: Any = None
+        self._result: Any = None
 
     def start(self) -> str:
         """Check the prerequisites, submit the statement set and return the Flink job id."""
@@ -155,6 +157,7 @@ class FlightsJob:
             result = statement_set.execute()
         except Exception as exc:
             raise JobError(f"submitting the flights job failed: {_java_message(exc)}") from exc
+        self._result = result
         self._job_client = result.get_job_client()
         self.job_id = str(self._job_client.get_job_id())
         self.started_at = time.monotonic()
@@ -170,11 +173,25 @@ class FlightsJob:
 
     def status(self) -> str:
         """Return the Flink job status, for example RUNNING or FAILED."""
-        return str(self._client().get_job_status().result().name)
+        try:
+            return str(self._client().get_job_status().result().name)
+        except Exception as exc:
+            if "has already been shut down" in str(exc):
+                return "SHUTDOWN"
+            raise JobError(
+                f"cannot read the status of job {self.job_id}: {_java_message(exc)}"
+            ) from exc
+
+    def wait(self) -> None:
+        """Block until a bounded job (datagen source) finishes; raise `JobError` if it fails."""
+        try:
+            self._result.wait()
+        except Exception as exc:
+            raise JobError(f"flights job {self.job_id} failed: {_java_message(exc)}") from exc
 
     def failure(self) -> str | None:
         """Return the error of a failed job, or None while it runs or after a clean end."""
-        if self.status() != "FAILED":
+        if self.status() not in ("FAILED", "SHUTDOWN"):
             return None
         try:
             self._client().get_job_execution_result().result()
