@@ -182,7 +182,7 @@ def measure_latency(settings: JobSettings, rate: float, seconds: float) -> list[
     job = FlightsJob(settings, resume=False)
     job.start()
     job.wait_until_running()
-    latencies: list[float] = []
+    latencies: list[tuple[int, float]] = []
     stop = threading.Event()
     reader = threading.Thread(target=_read_latencies, args=(settings, latencies, stop), daemon=True)
     reader.start()
@@ -206,10 +206,12 @@ def measure_latency(settings: JobSettings, rate: float, seconds: float) -> list[
         reader.join(10)
         job.stop(savepoint=False)
     warm_up_end_us = (started + WARM_UP_S) * 1_000_000
-    return [lat for produced, lat in latencies if produced >= warm_up_end_us]  # type: ignore[misc]
+    return [latency for produced, latency in latencies if produced >= warm_up_end_us]
 
 
-def _read_latencies(settings: JobSettings, out: list[Any], stop: threading.Event) -> None:
+def _read_latencies(
+    settings: JobSettings, out: list[tuple[int, float]], stop: threading.Event
+) -> None:
     import json
 
     consumer = Consumer(
@@ -224,8 +226,9 @@ def _read_latencies(settings: JobSettings, out: list[Any], stop: threading.Event
     while not stop.is_set():
         for message in consumer.consume(num_messages=1000, timeout=0.1):
             received_us = time.time() * 1_000_000
-            if message.error() is None:
-                produced = json.loads(message.value())["produced_at"]
+            value = message.value()
+            if message.error() is None and value is not None:
+                produced = json.loads(value)["produced_at"]
                 out.append((produced, (received_us - produced) / 1000))
     consumer.close()
 

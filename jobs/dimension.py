@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from fastavro import schemaless_reader
@@ -40,7 +40,9 @@ class Airport:
 
 def decode_airport(value: bytes) -> tuple[str, Airport]:
     """Decode one Avro `airport` record; return its code and attributes."""
-    record = schemaless_reader(io.BytesIO(value), parsed_schema("airport"), None)
+    record = cast(
+        dict[str, Any], schemaless_reader(io.BytesIO(value), parsed_schema("airport"), None)
+    )
     airport = Airport(record["city"], record["state"], record["latitude"], record["longitude"])
     return record["code"], airport
 
@@ -101,9 +103,12 @@ class AirportDimension:
                 )
             for message in self._consumer.consume(num_messages=1000, timeout=0.2):
                 self._apply(message)
-                end = pending.get(message.partition())
-                if end is not None and message.offset() + 1 >= end:
-                    del pending[message.partition()]
+                number, offset = message.partition(), message.offset()
+                if number is None or offset is None:
+                    continue
+                end = pending.get(number)
+                if end is not None and offset + 1 >= end:
+                    del pending[number]
         logger.info(
             "loaded %d airports from %s in %.2f s",
             len(self.airports), self.topic, time.monotonic() - started,

@@ -54,7 +54,7 @@ def split_statements(text: str, file: str = "<sql>") -> list[Statement]:
     Comments stay in the statements that follow them; statements holding only comments
     are dropped.
     """
-    statements = []
+    statements: list[Statement] = []
     current: list[str] = []
     start_line = line = 1
     quote: str | None = None

@@ -9,7 +9,7 @@ import io
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from fastavro import parse_schema, schemaless_reader
 from pyflink.table import DataTypes, Row
@@ -86,7 +86,7 @@ def decode_flight_value(value: bytes | None) -> Row:
         return _invalid("record value is null")
     buffer = io.BytesIO(value)
     try:
-        record = schemaless_reader(buffer, _FLIGHT_READER_SCHEMA, None)
+        record = cast(dict[str, Any], schemaless_reader(buffer, _FLIGHT_READER_SCHEMA, None))
     except Exception as exc:  # every decoding failure goes to the dead letters
         return _invalid(f"invalid Avro flight record: {type(exc).__name__}: {exc}")
     if buffer.tell() != len(value):
