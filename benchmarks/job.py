@@ -4,7 +4,7 @@ Three phases, each on topics of its own:
 
 1. datagen: the job's SQL fed by the `datagen` connector into `blackhole` sinks; the rate
    is rows over the time from RUNNING to FINISHED.
-2. kafka: the same SQL reading a `flights` topic filled beforehand with ROWS records; the
+2. kafka: the same SQL reading a `flights` topic filled beforehand with ROWS records. The
    rate is how fast flights_enriched grows between its first and last message. Draining a
    backlog is the fastest the job consumes, so it bounds the rate at which consumer lag
    stops growing.

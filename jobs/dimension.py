@@ -1,7 +1,7 @@
 """The airport dimension as an in-memory dictionary kept current from the compacted topic.
 
 `AirportDimension.load` reads the `airports` topic from the beginning up to the end offsets
-it finds, so the first flight already sees every airport. After that, `refresh` applies the
+it finds, so the dictionary contains every airport before the first flight. After that, `refresh` applies the
 records that the consumer has fetched since, at most once per `refresh_interval_s`, from
 the thread that enriches flights. librdkafka fetches in its own threads, so an update
 reaches the dictionary within about `fetch.wait.max.ms` plus the refresh interval of being

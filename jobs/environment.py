@@ -75,7 +75,7 @@ def flink_options(settings: JobSettings, recovery_path: Path | None) -> dict[str
 def latest_snapshot(settings: JobSettings) -> Path | None:
     """Return the newest complete checkpoint or savepoint of earlier runs, if any.
 
-    A checkpoint or savepoint is complete when its folder holds a `_metadata` file.
+    A checkpoint or savepoint is complete when its folder contains a `_metadata` file.
     """
     candidates = [
         *settings.checkpoint_dir.glob("*/chk-*/_metadata"),

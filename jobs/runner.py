@@ -59,7 +59,7 @@ def sql_parameters(settings: JobSettings, extra: dict[str, str] | None = None) -
 
 
 def check_topics(settings: JobSettings, timeout_s: float = BROKER_TIMEOUT_S) -> None:
-    """Raise `BrokerError` when the broker does not answer or a topic of the job is missing."""
+    """Raise `BrokerError` when no broker responds or a topic of the job is missing."""
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
     try:
         existing = admin.list_topics(timeout=timeout_s).topics

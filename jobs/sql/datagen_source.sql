@@ -5,7 +5,7 @@ CREATE TABLE flights_generated (
     seq BIGINT NOT NULL,
     delay_minutes INT,
     distance_miles INT NOT NULL,
-    -- Event time advances 1 ms per 10 rows, so one minute of event time holds 600,000 rows.
+    -- Event time advances 1 ms per 10 rows, so one minute of event time contains 600,000 rows.
     rt AS TO_TIMESTAMP_LTZ(${start_ms} + seq / 10, 3),
     WATERMARK FOR rt AS rt - INTERVAL '2' SECOND
 ) WITH (

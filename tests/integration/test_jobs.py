@@ -1,8 +1,8 @@
 """The flights job on a real broker and a real PyFlink MiniCluster.
 
 One job serves most tests of this module, because each job start costs about 10 s. Its
-input is written in steps, and each test checks the output of one step; the tests run in
-file order and each waits for the output it checks.
+input is written in steps, and each test checks the output of one step. The tests run in
+file order, and each waits for the output it checks.
 """
 
 import io
