@@ -1,8 +1,8 @@
-"""The airport dimension as an in-memory dictionary kept current from the compacted topic.
+"""The airport dimension: an in-memory dictionary kept current from the compacted topic.
 
 `AirportDimension.load` reads the `airports` topic from the beginning up to the end offsets
-it finds, so the dictionary contains every airport before the first flight. After that, `refresh` applies the
-records that the consumer has fetched since, at most once per `refresh_interval_s`, from
+it finds, so the dictionary contains every airport before the first flight. After that,
+`refresh` applies the records that the consumer has fetched since, at most once per `refresh_interval_s`, from
 the thread that enriches flights. librdkafka fetches in its own threads, so an update
 reaches the dictionary within about `fetch.wait.max.ms` plus the refresh interval of being
 written, and applies to every flight enriched after that.
