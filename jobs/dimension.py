@@ -3,9 +3,9 @@
 `AirportDimension.load` reads the `airports` topic from the beginning up to the end offsets
 it finds, so the dictionary contains every airport before the first flight. After that,
 `refresh` applies the records that the consumer has fetched since, at most once per
-`refresh_interval_s`, from the thread that enriches flights. librdkafka fetches in its own threads, so an update
-reaches the dictionary within about `fetch.wait.max.ms` plus the refresh interval of being
-written, and applies to every flight enriched after that.
+`refresh_interval_s`, from the thread that enriches flights. librdkafka fetches in its own
+threads, so an update reaches the dictionary within about `fetch.wait.max.ms` plus the
+refresh interval of being written, and applies to every flight enriched after that.
 """
 
 import io
