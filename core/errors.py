@@ -32,3 +32,7 @@ class JavaError(RtpathError):
 
 class BrokerError(RtpathError):
     """The local Kafka broker failed to start, stop or answer."""
+
+
+class JobError(RtpathError):
+    """A Flink job failed to start, failed while running or could not be stopped."""

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from core.errors import RtpathError
 from core.logging import configure_logging
 from core.settings import Settings, load_settings
-from rtpath.commands import api, bench, demo, iceberg, produce, sink, size, stack
+from rtpath.commands import api, bench, demo, iceberg, job, produce, sink, size, stack
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     stack.add_parser(groups)
     produce.add_parser(groups)
+    job.add_parser(groups)
     sink.add_parser(groups)
     iceberg.add_parser(groups)
     api.add_parsers(groups)

@@ -1,4 +1,4 @@
-"""`rtpath bench produce | sinks`: the benchmarks of the path, each against its peer."""
+"""`rtpath bench produce | job | sinks`: the benchmarks of the path, each against its peer."""
 
 import argparse
 import json
@@ -8,6 +8,8 @@ from typing import Any
 
 from benchmarks.produce_settings import ProduceBenchSettings
 from core.settings import Settings
+from jobs.settings import JobSettings
+from rtpath.commands.job import add_job_flags, job_overrides
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +20,7 @@ def add_parser(groups: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser = groups.add_parser("bench", help="run the benchmarks of the path")
     commands = parser.add_subparsers(dest="command", required=True, metavar="BENCHMARK")
     _add_produce(commands)
+    add_job_parser(commands)
     _add_sinks(commands)
 
 
@@ -102,4 +105,34 @@ def run_sinks(settings: Settings, args: argparse.Namespace) -> int:
 
             results.update(sinks_iceberg.run(settings.bootstrap_servers, folder, args.rows))
     print(json.dumps(results, indent=2))
+    return 0
+
+
+def add_job_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    job = commands.add_parser(
+        "job", help="flights job: Kafka-fed vs datagen rows/s, Kafka-in to Kafka-out latency"
+    )
+    add_job_flags(job)
+    job.add_argument("--rows", type=int, default=200_000, help="rows per throughput phase")
+    job.add_argument(
+        "--latency-seconds", type=float, default=20.0, help="duration of the latency phase"
+    )
+    job.add_argument(
+        "--latency-rate", type=float, help="flights/s of the latency phase (default: half "
+        "the Kafka-fed rate)",
+    )  # fmt: skip
+    job.add_argument("--skip-throughput", action="store_true", help="run the latency phase only")
+    job.set_defaults(
+        handler=run_job_benchmark, settings_model=JobSettings, settings_overrides=job_overrides
+    )
+
+
+def run_job_benchmark(settings: Settings, args: argparse.Namespace) -> int:
+    from benchmarks import job as job_benchmark
+
+    assert isinstance(settings, JobSettings)
+    result = job_benchmark.run(
+        settings, args.rows, args.latency_seconds, args.latency_rate, args.skip_throughput
+    )
+    print(job_benchmark.report(result, settings))
     return 0
