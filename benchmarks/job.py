@@ -73,7 +73,12 @@ def bench_topics(settings: JobSettings, phase: str) -> JobSettings:
     specs.append(TopicSpec(names["airports_topic"], 1, {"cleanup.policy": "compact"}))
     ensure_topics(settings.bootstrap_servers, specs)
     return settings.model_copy(
-        update={**names, "group_id": run, "data_dir": settings.data_dir / "bench" / run}
+        update={
+            **names,
+            "group_id": run,
+            "data_dir": settings.data_dir / "bench" / run,
+            "cache_dir": settings.cache_path,
+        }
     )
 
 
