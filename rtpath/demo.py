@@ -96,7 +96,7 @@ def run_demo(settings: DemoSettings, report_json: Path | None) -> dict[str, Any]
             finally:
                 sampler.stop()
             ended_ms = int(time.time() * 1000)
-            if producer.process.returncode != 0:
+            if supervisor.wait(producer, READY_TIMEOUT_S) != 0:
                 raise DemoError(f"the producer failed:\n{producer.log_tail()}")
             produced = json.loads(summary_path.read_text())
 
@@ -163,13 +163,22 @@ def _wait_until_ready(supervisor: Supervisor, api: ApiClient, rest_port: int) ->
 
 
 def _flink_job_running(rest_port: int) -> bool:
+    """Tell whether a Flink job runs with every task deployed, Python functions included."""
+    base = f"http://127.0.0.1:{rest_port}"
     try:
-        response = httpx.get(f"http://127.0.0.1:{rest_port}/jobs/overview", timeout=5)
-    except httpx.HTTPError:
+        overview = httpx.get(f"{base}/jobs/overview", timeout=5)
+        if overview.status_code != 200:
+            return False
+        for job in overview.json().get("jobs", []):
+            if job["state"] != "RUNNING":
+                continue
+            details = httpx.get(f"{base}/jobs/{job['jid']}", timeout=5).json()
+            vertices = details.get("vertices", [])
+            if vertices and all(v["status"] == "RUNNING" for v in vertices):
+                return True
+    except (httpx.HTTPError, ValueError):
         return False
-    if response.status_code != 200:
-        return False
-    return any(job["state"] == "RUNNING" for job in response.json().get("jobs", []))
+    return False
 
 
 def _watch(supervisor: Supervisor, producer: Any, api: ApiClient, bootstrap: str,
@@ -177,11 +186,8 @@ def _watch(supervisor: Supervisor, producer: Any, api: ApiClient, bootstrap: str
     """Log progress until the producer exits; fail early when another process dies."""
     next_progress = time.monotonic() + settings.progress_interval_s
     while producer.process.poll() is None:
-        others = [
-            c for c in supervisor.children if c is not producer and c.name != "produce-airports"
-        ]
-        for child in others:
-            if child.process.poll() is not None:
+        for child in supervisor.children:
+            if child is not producer and child.process.poll() is not None:
                 raise DemoError(
                     f"{child.name} exited with code {child.process.returncode}:\n{child.log_tail()}"
                 )

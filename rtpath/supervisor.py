@@ -91,19 +91,30 @@ class Supervisor:
                 )
 
     def wait(self, child: Supervised, timeout_s: float) -> int:
-        """Wait for `child` to exit by itself and return its exit code."""
+        """Wait for `child` to exit by itself and return its exit code.
+
+        The child leaves the supervised set, so `check` no longer reports its exit.
+        """
         try:
-            return child.process.wait(timeout=timeout_s)
+            code = child.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired as exc:
             raise ProcessFailedError(
                 f"{child.name} (pid {child.process.pid}) did not finish within {timeout_s:.0f} s"
             ) from exc
+        self.children.remove(child)
+        logger.info("%s (pid %d) finished with exit code %d", child.name, child.process.pid, code)
+        return code
 
     def stop(self, child: Supervised, timeout_s: float = STOP_TIMEOUT_S) -> int:
-        """Stop one child: SIGTERM to its process group, then SIGKILL after `timeout_s`."""
+        """Stop one child: SIGTERM to it, SIGKILL to its process group after `timeout_s`.
+
+        Only the child itself gets SIGTERM, so it can stop its own helpers in order (the
+        Flink job, for example, takes a savepoint through its JVM). Whatever is left of
+        its process group afterwards is killed.
+        """
         process = child.process
         if process.poll() is None:
-            _signal_group(process.pid, signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
@@ -111,6 +122,7 @@ class Supervisor:
                                child.name, process.pid, timeout_s)  # fmt: skip
                 _signal_group(process.pid, signal.SIGKILL)
                 process.wait()
+        _signal_group(process.pid, signal.SIGKILL)
         logger.info(
             "stopped %s (pid %d), exit code %s", child.name, process.pid, process.returncode
         )

@@ -20,6 +20,9 @@ def add_parser(groups: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.add_argument("--warmup", type=float, help="seconds left out of freshness (default 10)")
     parser.add_argument("--kafka-port", type=int, help="port of the demo's broker (default 9092)")
     parser.add_argument("--api-port", type=int, help="port of the query API (default 8124)")
+    parser.add_argument(
+        "--flink-rest-port", type=int, help="port of the Flink REST API (default 8081)"
+    )
     parser.add_argument("--partitions", type=int, help="partitions per topic (default 6)")
     parser.add_argument("--report-json", type=Path, help="write the report to this JSON file")
     parser.set_defaults(handler=run, settings_model=DemoSettings, settings_overrides=_overrides)
@@ -32,6 +35,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "warmup_s": args.warmup,
         "kafka_port": args.kafka_port,
         "api_port": args.api_port,
+        "flink_rest_port": args.flink_rest_port,
         "partitions": args.partitions,
     }
 
