@@ -21,8 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Producer
-
+from benchmarks.enriched_rows import produce_flights
 from core.logging import configure_logging
 from core.settings import load_settings
 from sinks.clickhouse.settings import ClickHouseSinkSettings
@@ -31,9 +30,6 @@ from stack.topics import TopicSpec, ensure_topics
 
 logger = logging.getLogger(__name__)
 
-BASE_EVENT_MS = 1_700_000_000_000
-ORIGINS = ("ORD", "DFW", "ATL", "LAX", "SFO", "DEN", "PHX", "IAH", "LAS", "DTW")
-STATES = ("IL", "TX", "GA", "CA", "CA", "CO", "AZ", "TX", "NV", "MI")
 BATCH_ROWS = (20_000, 5_000)
 
 
@@ -57,56 +53,6 @@ class ClickHouseSinkResult:
     @property
     def rows_per_core_s(self) -> float:
         return self.rows / self.cpu_s
-
-
-def flight_json(i: int) -> bytes:
-    """Return flight `i` as Flink's JSON row, with plausible values and some nulls."""
-    origin = i % len(ORIGINS)
-    destination = (i * 7 + 3) % len(ORIGINS)
-    event_ms = BASE_EVENT_MS + i
-    unknown = i % 97 == 0
-    row = {
-        "event_id": f"{uuid.UUID(int=i)}",
-        "departure": f"2001-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:00",
-        "origin": ORIGINS[origin],
-        "destination": ORIGINS[destination],
-        "delay_minutes": None if i % 53 == 0 else (i * 31) % 240 - 40,
-        "distance_miles": 200 + (i * 13) % 2500,
-        "origin_city": None if unknown else f"City {ORIGINS[origin]}",
-        "origin_state": None if unknown else STATES[origin],
-        "origin_latitude": None if unknown else 41.97 + origin / 10,
-        "origin_longitude": None if unknown else -87.9 - origin / 10,
-        "destination_city": f"City {ORIGINS[destination]}",
-        "destination_state": STATES[destination],
-        "destination_latitude": 32.9 + destination / 10,
-        "destination_longitude": -97.04 - destination / 10,
-        "great_circle_miles": None if unknown else 801.3 + (i % 1000) / 7,
-        "event_time": event_ms,
-        "produced_at": event_ms * 1000 + 123,
-        "enriched_at": event_ms * 1000 + 9_123,
-        "is_synthetic": True,
-        "replay_round": 0,
-    }
-    return json.dumps(row).encode()
-
-
-def produce_flights(bootstrap: str, topic: str, rows: int, partitions: int) -> None:
-    producer = Producer({
-        "bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 20,
-        "batch.size": 1_000_000, "compression.type": "lz4",
-        "queue.buffering.max.messages": 500_000,
-    })  # fmt: skip
-    for i in range(rows):
-        while True:
-            try:
-                producer.produce(topic, value=flight_json(i), partition=i % partitions)
-                break
-            except BufferError:
-                producer.poll(0.05)
-        producer.poll(0)
-    remaining = producer.flush(120)
-    if remaining:
-        raise RuntimeError(f"{remaining} benchmark rows not delivered to {topic}")
 
 
 def bench_sink(
