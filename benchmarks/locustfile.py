@@ -57,7 +57,6 @@ def _input_path() -> Path:
     return load_settings().cache_path / "data" / "flights-3m.parquet"
 
 
-@events.init.add_listener
 def _load_sampler(environment: Environment, **kwargs: Any) -> None:
     global _sampler
     if KafkaProducerUser in environment.user_classes and _sampler is None:
@@ -65,6 +64,9 @@ def _load_sampler(environment: Environment, **kwargs: Any) -> None:
         # The load blocked the gevent loop, whose cached clock is now seconds behind: timers
         # set next, --run-time included, would fire that much too early without an update.
         gevent.get_hub().loop.update_now()
+
+
+events.init.add_listener(_load_sampler)  # type: ignore[no-untyped-call]
 
 
 def _synthetic_batches(
