@@ -45,12 +45,15 @@ class LagRule:
 
 
 def unsustained_reasons(
-    rate: float, measure_s: float, start: Backlog, end: Backlog, rule: LagRule
+    rate: float, interval_s: float, start: Backlog, end: Backlog, rule: LagRule
 ) -> list[str]:
-    """Return why the step at `rate` did not sustain it over [start, end]; empty if it did."""
+    """Return why the step at `rate` did not sustain it over [start, end]; empty if it did.
+
+    `interval_s` is the time between the two backlog readings.
+    """
     reasons = []
     limit = rate * rule.lag_limit_s
-    sent_rate = (end.produced - start.produced) / measure_s
+    sent_rate = (end.produced - start.produced) / interval_s
     if sent_rate < rate * rule.min_rate_fraction:
         reasons.append(
             f"the producer sent {sent_rate:,.0f} events/s, under {rule.min_rate_fraction:.0%} "

@@ -3,7 +3,7 @@
 import argparse
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +169,7 @@ def _path_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _out_dir(settings: E2eSettings | LocustSettings, benchmark: str) -> Path:
     if settings.out is not None:
         return settings.out.resolve()
-    stamp = datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return (settings.data_dir / "bench" / f"{benchmark}-{stamp}").resolve()
 
 
