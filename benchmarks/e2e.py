@@ -55,7 +55,7 @@ PRODUCER_MARGIN_S = 3.0
 
 
 def run_e2e(settings: E2eSettings, out_dir: Path) -> dict[str, Any]:
-    """Run the benchmark and return its results; `out_dir` only names where they go."""
+    """Run the benchmark and return its results. `out_dir` is only recorded in the log."""
     started_at = datetime.now(UTC)
     config = PathConfig(
         settings=settings,
@@ -148,6 +148,7 @@ def _preload(path: RunningPath, settings: E2eSettings) -> dict[str, Any]:
         _log_preload(path, target, started)
     produced = path.finish_producer(producer, summary)
     sent_s = time.monotonic() - started
+
     logger.info("preload: %d events sent in %.0f s; waiting for both stores",
                 produced["delivered"], sent_s)  # fmt: skip
     drained, clickhouse, iceberg = _wait_for_stores(
@@ -160,6 +161,7 @@ def _preload(path: RunningPath, settings: E2eSettings) -> dict[str, Any]:
             f"{clickhouse:,} and Iceberg {iceberg:,} of {produced['delivered']:,} rows; "
             "pass a smaller --preload-rows or a longer RTPATH_PRELOAD_TIMEOUT_S"
         )
+
     total_s = time.monotonic() - started
     logger.info(
         "preload done: %d rows in both stores after %.0f s; settling for %.0f s",
@@ -208,7 +210,10 @@ def _sleep_checked(path: RunningPath, seconds: float, producer: Any = None) -> N
 def _wait_for_stores(
     path: RunningPath, expected: int, timeout_s: float, progress_s: float, label: str
 ) -> tuple[bool, int, int]:
-    """Wait until ClickHouse and Iceberg hold `expected` rows; return (drained, rows, rows)."""
+    """Wait until ClickHouse and Iceberg contain `expected` rows.
+
+    Returns whether they did in time, then the ClickHouse and the Iceberg row counts.
+    """
     deadline = time.monotonic() + timeout_s
     next_progress = time.monotonic() + progress_s
     while True:
@@ -231,7 +236,7 @@ def _wait_for_stores(
 
 
 def _wait_first_event(path: RunningPath, before: int, producer: Any) -> float:
-    """Wait until the flights topic grows past `before`; return that wall-clock time (s)."""
+    """Wait until the flights topic grows past `before` and return that wall-clock time in s."""
     deadline = time.monotonic() + FIRST_EVENT_TIMEOUT_S
     while end_offsets(path.bootstrap, topics.FLIGHTS) <= before:
         if producer.process.poll() is not None:
@@ -356,7 +361,7 @@ def _log_step(path: RunningPath, rate: float) -> None:
 def _idle_queries(
     path: RunningPath, settings: E2eSettings
 ) -> tuple[dict[str, float | int | None], int]:
-    """Run the dashboard queries with no ingest; return their latencies and the errors."""
+    """Run the dashboard queries with no ingest and return their latencies and error count."""
     time.sleep(settings.idle_settle_s)
     sampler = QuerySampler(path.api.base_url, settings.query_interval_s)
     sampler.start()

@@ -57,6 +57,7 @@ def format_summary(results: dict[str, Any]) -> str:
         f"{floor['message_bytes']} bytes, acks=all): p50 {_ms(floor['p50_ms'])} ms, "
         f"p99 {_ms(floor['p99_ms'])} ms",
     ]
+
     preload = results.get("preload")
     if preload:
         lines.append(
@@ -65,6 +66,7 @@ def format_summary(results: dict[str, Any]) -> str:
         )
     else:
         lines.append("- Preload: none")
+
     lines += [
         "",
         f"Latencies in ms. Pass means p99 under {target:g} ms.",
@@ -85,6 +87,7 @@ def format_summary(results: dict[str, Any]) -> str:
             f"| {_verdict(step['freshness_pass'])} | {_verdict(step['query_pass'])} "
             f"| {'yes' if step['sustained'] else 'no'} |"
         )
+
     lines.append("")
     for step in results["steps"]:
         if step["unsustained_reasons"]:
@@ -102,6 +105,10 @@ def format_summary(results: dict[str, Any]) -> str:
         f"- Totals: {totals['events_produced']:,} events in the flights topic, "
         f"{totals['rows_clickhouse']:,} rows in ClickHouse, {totals['rows_iceberg']:,} in Iceberg"
     )
+    every_event_stored = (
+        totals["rows_clickhouse"] == totals["events_produced"] == totals["rows_iceberg"]
+    )
+    lines.append(f"- Every event in both stores: {'yes' if every_event_stored else 'NO'}")
     return "\n".join(lines) + "\n"
 
 

@@ -47,7 +47,7 @@ class LagRule:
 def unsustained_reasons(
     rate: float, interval_s: float, start: Backlog, end: Backlog, rule: LagRule
 ) -> list[str]:
-    """Return why the step at `rate` did not sustain it over [start, end]; empty if it did.
+    """Return why the step at `rate` did not sustain it over [start, end], or [] if it did.
 
     `interval_s` is the time between the two backlog readings.
     """

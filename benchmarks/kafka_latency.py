@@ -59,6 +59,7 @@ def run_end_to_end_latency(
     java = check_java()
     topic = f"bench-e2e-latency-{uuid.uuid4().hex[:8]}"
     ensure_topics(bootstrap_servers, [TopicSpec(topic, 1)])
+
     command = [
         str(java), "-Xmx256m", "-cp", os.pathsep.join(str(jar) for jar in jars), TOOL_CLASS,
         bootstrap_servers, topic, str(messages), "all", str(message_bytes),
@@ -80,6 +81,7 @@ def run_end_to_end_latency(
     if result.returncode != 0:
         output = (result.stdout + result.stderr).strip()[-2000:]
         raise KafkaLatencyError(f"{TOOL_CLASS} failed with code {result.returncode}: {output}")
+
     figures: dict[str, Any] = parse_output(result.stdout)
     figures.update(messages=messages, message_bytes=message_bytes, acks="all")
     logger.info(

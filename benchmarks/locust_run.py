@@ -56,7 +56,7 @@ class LocustRun:
 
 @dataclass(frozen=True)
 class StatsRow:
-    """One row of Locust's *_stats.csv; latencies in milliseconds."""
+    """One row of Locust's *_stats.csv, with latencies in milliseconds."""
 
     request_type: str
     name: str
@@ -99,7 +99,7 @@ def locust_environment(run: LocustRun) -> dict[str, str]:
 
 
 def run_locust(run: LocustRun) -> tuple[int, list[StatsRow]]:
-    """Run Locust headless; return its exit code and the rows of its stats CSV.
+    """Run Locust headless and return its exit code and the rows of its stats CSV.
 
     Locust exits with 1 when any request failed; its reports are complete then too.
     """
