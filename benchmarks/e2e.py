@@ -279,12 +279,15 @@ def _run_step(
             if producer.process.poll() is not None:
                 raise PathError(f"{producer.name} stopped before the measured interval ended:"
                                 f"\n{producer.log_tail()}")  # fmt: skip
-            _log_step(path, rate)
+            if measure_end - time.time() > 1.0:
+                _log_step(path, rate)
+        # The interval ends here, so freshness covers measure_s seconds of events and not
+        # the time the readings below take.
+        measured_to_ms = int(time.time() * 1000)
+        end = _backlog(path)
+        backlog_interval_s = time.monotonic() - start_clock
     finally:
         sampler.stop()
-    end = _backlog(path)
-    backlog_interval_s = time.monotonic() - start_clock
-    measured_to_ms = int(time.time() * 1000)
     produced = path.finish_producer(producer, summary)
 
     drain_started = time.monotonic()
