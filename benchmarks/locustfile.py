@@ -60,7 +60,9 @@ def _input_path() -> Path:
 def _load_sampler(environment: Environment, **kwargs: Any) -> None:
     global _sampler
     if KafkaProducerUser in environment.user_classes and _sampler is None:
-        _sampler = FlightSampler.from_file(_input_path(), BATCH_ROWS)
+        path = _input_path()
+        logger.info("loading the flights of the Kafka users from %s before users start", path)
+        _sampler = FlightSampler.from_file(path, BATCH_ROWS)
         # The load blocked the gevent loop, whose cached clock is now seconds behind: timers
         # set next, --run-time included, would fire that much too early without an update.
         gevent.get_hub().loop.update_now()
