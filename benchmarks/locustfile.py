@@ -63,8 +63,8 @@ def _load_sampler(environment: Environment, **kwargs: Any) -> None:
         path = _input_path()
         logger.info("loading the flights of the Kafka users from %s before users start", path)
         _sampler = FlightSampler.from_file(path, BATCH_ROWS)
-        # The load blocked the gevent loop, whose cached clock is now seconds behind: timers
-        # set next, --run-time included, would fire that much too early without an update.
+        # The load blocked the gevent loop, so its cached clock is seconds behind. Without an
+        # update, the timers set next (--run-time among them) would fire that much too early.
         gevent.get_hub().loop.update_now()
 
 
