@@ -15,27 +15,39 @@ Locust's --host, the URL of the query API.
 """
 
 import itertools
+import logging
 import os
 import random
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import gevent
+import numpy as np
 from confluent_kafka import KafkaError, Producer
 from locust import HttpUser, User, between, events, task
+from locust.env import Environment
 
 from core.settings import load_settings
 from producers import avro
-from producers.events import EventPlan, encoded_batches
-from producers.source import Share
+from producers.events import encode_rows, synthetic_event_ids
+from producers.synthetic import FlightSampler
+
+logger = logging.getLogger(__name__)
 
 BOOTSTRAP = os.environ.get("RTPATH_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 TOPIC = os.environ.get("RTPATH_LOCUST_TOPIC", "flights")
 EVENTS_PER_USER = float(os.environ.get("RTPATH_LOCUST_EVENTS_PER_USER", "1000"))
 BATCH_ROWS = 2048
 MAX_MESSAGE_BYTES = 1_000_000
+# is_synthetic = true and replay_round = 0, the last two fields of every record sent here.
+SYNTHETIC_TAIL = avro.suffix_tail(True, 0)
 
 _user_numbers = itertools.count()
+# Built once per Locust process before any user starts: reading the 3M-row file takes
+# seconds, and doing it inside a user's task would block every greenlet of the process.
+_sampler: FlightSampler | None = None
 
 
 def _input_path() -> Path:
@@ -45,24 +57,49 @@ def _input_path() -> Path:
     return load_settings().cache_path / "data" / "flights-3m.parquet"
 
 
+def _load_sampler(environment: Environment, **kwargs: Any) -> None:
+    global _sampler
+    if KafkaProducerUser in environment.user_classes and _sampler is None:
+        path = _input_path()
+        logger.info("loading the flights of the Kafka users from %s before users start", path)
+        _sampler = FlightSampler.from_file(path, BATCH_ROWS)
+        # The load blocked the gevent loop, so its cached clock is seconds behind. Without an
+        # update, the timers set next (--run-time among them) would fire that much too early.
+        gevent.get_hub().loop.update_now()
+
+
+events.init.add_listener(_load_sampler)  # type: ignore[no-untyped-call]
+
+
+def _synthetic_batches(
+    sampler: FlightSampler, seed: int, user: int
+) -> Iterator[tuple[list[bytes], list[bytes]]]:
+    """Yield values (without their send-time suffix) and keys of synthetic events, forever."""
+    rng = np.random.default_rng([seed, user])
+    for first in itertools.count(0, BATCH_ROWS):
+        rows = sampler.sample(BATCH_ROWS, rng, first)
+        values, keys, _ = encode_rows(
+            rows, synthetic_event_ids(seed, user, rows.row), MAX_MESSAGE_BYTES
+        )
+        yield values, keys
+
+
 class KafkaProducerUser(User):
     """Send synthetic flight events at EVENTS_PER_USER per second, open loop."""
 
     weight = 1
 
     def on_start(self) -> None:
-        self.number = next(_user_numbers)
-        plan = EventPlan(
-            path=_input_path(), batch_rows=BATCH_ROWS, share=Share(), file_tag="locust",
-            loop=False, synthetic=True, seed=random.getrandbits(63),
-            max_message_bytes=MAX_MESSAGE_BYTES,
-        )  # fmt: skip
-        self.batches = encoded_batches(plan, self.number)
+        if _sampler is None:
+            raise RuntimeError("the flight sampler was not loaded by the init event listener")
+        self.batches = _synthetic_batches(_sampler, random.getrandbits(63), next(_user_numbers))
+        self.pending = next(self.batches)
         self.producer = Producer({
             "bootstrap.servers": BOOTSTRAP, "acks": "all", "enable.idempotence": True,
             "linger.ms": 5, "partitioner": "murmur2_random",
         })  # fmt: skip
         self.interval_s = 1.0 / EVENTS_PER_USER
+        # The schedule starts once the first batch is encoded, so setup is not latency.
         self.next_send = time.monotonic()
 
     def on_stop(self) -> None:
@@ -83,19 +120,19 @@ class KafkaProducerUser(User):
 
     @task
     def send_batch(self) -> None:
-        batch = next(self.batches)
-        tail = batch.tail
-        for value, key in zip(batch.values, batch.keys, strict=True):
+        values, keys = self.pending
+        for value, key in zip(values, keys, strict=True):
             delay = self.next_send - time.monotonic()
             if delay > 0:
                 time.sleep(delay)  # gevent-patched: yields to the other users
             now_ns = time.time_ns()
             payload = value + avro.zigzag_varint(now_ns // 1_000_000) + avro.zigzag_varint(
-                now_ns // 1_000) + tail  # fmt: skip
+                now_ns // 1_000) + SYNTHETIC_TAIL  # fmt: skip
             callback = self._report(self.next_send, len(payload))
             self.producer.produce(TOPIC, payload, key, on_delivery=callback)
             self.producer.poll(0)
             self.next_send += self.interval_s
+        self.pending = next(self.batches)
 
 
 class DashboardUser(HttpUser):

@@ -56,6 +56,15 @@ FROM
 )
 """
 
+FRESHNESS_QUANTILES_SQL = """
+SELECT quantilesExact({levels})(dateDiff('microsecond', produced_at, inserted_at) / 1000)
+FROM flights_enriched
+WHERE event_time >= fromUnixTimestamp64Milli({{start_ms:Int64}}, 'UTC')
+  AND event_time < fromUnixTimestamp64Milli({{end_ms:Int64}}, 'UTC')
+"""
+
+ROW_COUNT_SQL = "SELECT count() FROM flights_enriched"
+
 COUNTS_SQL = """
 SELECT
     (SELECT count() FROM flights_enriched) AS enriched_rows,
@@ -158,6 +167,25 @@ def window_lag_ms(api: ApiClient, start_ms: int, end_ms: int) -> dict[str, float
     return _distribution(api.query(WINDOW_LAG_SQL, {"start_ms": start_ms, "end_ms": end_ms})[0])
 
 
+def freshness_quantiles_ms(
+    api: ApiClient, start_ms: int, end_ms: int, levels: Sequence[float]
+) -> list[float]:
+    """Freshness at each quantile level in `levels` (0 to 1) over the rows sent in the interval.
+
+    Returns an empty list when no row was sent in the interval.
+    """
+    sql = FRESHNESS_QUANTILES_SQL.format(levels=", ".join(f"{level:g}" for level in levels))
+    values = api.query(sql, {"start_ms": start_ms, "end_ms": end_ms})[0][0]
+    if not values:
+        return []
+    return [float(value) for value in values]
+
+
+def clickhouse_rows(api: ApiClient) -> int:
+    """Rows of flights_enriched in ClickHouse; cheap, because count() reads part metadata."""
+    return int(api.query(ROW_COUNT_SQL)[0][0])
+
+
 def clickhouse_counts(api: ApiClient) -> dict[str, int]:
     """Rows, distinct event ids and deduplicated windows stored in ClickHouse."""
     enriched, distinct, windows = api.query(COUNTS_SQL)[0]
@@ -213,6 +241,25 @@ class QuerySampler:
             api.close()
 
 
+def iceberg_rows(data_dir: str, cache_dir: str | None = None) -> int:
+    """Rows of the Iceberg flights table, from its current snapshot's summary (no scan)."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from core.settings import load_settings
+    from sinks.iceberg.catalog import open_catalog
+    from sinks.iceberg.settings import IcebergSettings
+
+    settings = load_settings(IcebergSettings, data_dir=data_dir, cache_dir=cache_dir)
+    try:
+        table = open_catalog(settings).load_table((settings.iceberg_namespace, "flights_enriched"))
+    except NoSuchTableError:
+        return 0
+    snapshot = table.current_snapshot()
+    if snapshot is None or snapshot.summary is None:
+        return 0
+    return int(snapshot.summary["total-records"] or 0)
+
+
 def iceberg_counts(data_dir: str, cache_dir: str | None = None) -> dict[str, int]:
     """Rows and distinct event ids of the Iceberg flights table, and rows of the windows table.
 
@@ -220,10 +267,10 @@ def iceberg_counts(data_dir: str, cache_dir: str | None = None) -> dict[str, int
     """
     import pyarrow.compute as pc
     from pyiceberg.exceptions import NoSuchTableError
-    from sinks.iceberg.catalog import open_catalog
-    from sinks.iceberg.settings import IcebergSettings
 
     from core.settings import load_settings
+    from sinks.iceberg.catalog import open_catalog
+    from sinks.iceberg.settings import IcebergSettings
 
     settings = load_settings(IcebergSettings, data_dir=data_dir, cache_dir=cache_dir)
     catalog = open_catalog(settings)

@@ -62,4 +62,3 @@ def test_report_holds_every_figure(demo_report: dict) -> None:
     assert demo_report["freshness_ms"]["count"] >= (DURATION_S - 1) * RATE * 0.9
     assert demo_report["settings"]["rate"] == RATE
     assert demo_report["settings"]["duration_s"] == DURATION_S
-
