@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from core.errors import ConfigError
+from jobs import functions_jar
 from jobs.settings import JobSettings
 from jobs.udfs import AIRPORTS_TOPIC_PARAMETER, BOOTSTRAP_PARAMETER
 from stack import artifacts
@@ -45,7 +46,10 @@ def prepare_python_path() -> None:
 
 def flink_options(settings: JobSettings, recovery_path: Path | None) -> dict[str, str]:
     """Return the deployment options of a job run with `settings`."""
-    jars = artifacts.require(settings.cache_path, "flink")
+    jars = [
+        *artifacts.require(settings.cache_path, "flink"),
+        functions_jar.build(settings.cache_path),
+    ]
     options = {
         "pipeline.jars": ";".join(path.resolve().as_uri() for path in jars),
         "pipeline.name": "rtpath-flights",

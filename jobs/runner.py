@@ -8,6 +8,7 @@ windows. A start resumes from the newest checkpoint or savepoint under the data 
 import json
 import logging
 import time
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,11 @@ Source = Literal["kafka", "datagen"]
 BROKER_TIMEOUT_S = 10.0
 # SHUTDOWN: the job's MiniCluster stopped, which happens right after the job ended.
 TERMINAL_STATES = ("FINISHED", "CANCELED", "FAILED", "SHUTDOWN")
+REST_TIMEOUT_S = 5.0
+# Counters that the job's Java code registers (jobs/java/src/rtpath/flink), by metric name:
+# the records the flights format decoded, those of them that were invalid, and the airport
+# codes missing from the airport dimension (origin and destination counted separately).
+JOB_COUNTERS = ("flightRecords", "invalidFlightRecords", "unknownAirportCodes")
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,7 @@ class FlightsJob:
         self.started_at = 0.0
         self._job_client: Any = None
         self._result: Any = None
+        self._last_counters: dict[str, int] = dict.fromkeys(JOB_COUNTERS, 0)
 
     def start(self) -> str:
         """Check the prerequisites, submit the statement set and return the Flink job id."""
@@ -204,6 +211,12 @@ class FlightsJob:
         client = self._client()
         if self.status() in TERMINAL_STATES:
             return None
+        try:
+            self.counters()
+        except (OSError, ValueError) as exc:
+            logger.warning(
+                "cannot read the counters of job %s before stopping: %s", self.job_id, exc
+            )
         path = None
         try:
             if savepoint:
@@ -252,6 +265,40 @@ class FlightsJob:
         except OSError:
             return False
         return all(vertex["status"] == "RUNNING" for vertex in details.get("vertices", []))
+
+    def counters(self) -> dict[str, int]:
+        """Read `JOB_COUNTERS` from the REST API, summed over operators and subtasks.
+
+        Flink metrics start at zero with each run, so after a restart they count from the
+        restart. Raises OSError or ValueError when the REST API does not respond as expected.
+        """
+        totals = dict.fromkeys(JOB_COUNTERS, 0)
+        job_url = f"{self.rest_url}/jobs/{self.job_id}"
+        for vertex in self._get_json(job_url).get("vertices", []):
+            vertex_url = f"{job_url}/vertices/{vertex['id']}/metrics"
+            # Metric ids are "<subtask>.<operator>[.<group>].<name>", for example
+            # "0.Calc[7].unknownAirportCodes".
+            ids = [
+                metric["id"]
+                for metric in self._get_json(vertex_url)
+                if metric["id"].rsplit(".", 1)[-1] in totals
+            ]
+            if not ids:
+                continue
+            query = urllib.parse.urlencode({"get": ",".join(ids)})
+            for metric in self._get_json(f"{vertex_url}?{query}"):
+                totals[metric["id"].rsplit(".", 1)[-1]] += int(metric["value"])
+        self._last_counters = totals
+        return totals
+
+    @property
+    def last_counters(self) -> dict[str, int]:
+        """The counters of the latest successful `counters` call, kept after the job ends."""
+        return dict(self._last_counters)
+
+    def _get_json(self, url: str) -> Any:
+        with urllib.request.urlopen(url, timeout=REST_TIMEOUT_S) as response:
+            return json.load(response)
 
     @property
     def rest_url(self) -> str:

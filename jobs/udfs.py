@@ -1,23 +1,20 @@
-"""Python functions the SQL calls: `decode_flight` and `enrich_flight`.
+"""The Python function the SQL calls: `enrich_flight`.
 
-Both run in PyFlink's `thread` execution mode, inside the TaskManager JVM, so each call
+It runs in PyFlink's `thread` execution mode, inside the TaskManager JVM, so each call
 costs a few microseconds instead of a round trip to a separate Python process. The SQL in
-`jobs/sql/functions.sql` registers them by their module path.
+`jobs/sql/functions.sql` registers it by its module path. Decoding and the great-circle
+distance are Java code, in `jobs/java/src`.
 """
 
-import io
 import logging
 import time
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
-from fastavro import parse_schema, schemaless_reader
 from pyflink.table import DataTypes, Row
-from pyflink.table.udf import FunctionContext, TableFunction, udf, udtf
+from pyflink.table.udf import FunctionContext, TableFunction, udtf
 
-from core.schemas import load_schema
 from jobs.dimension import Airport, AirportDimension
-from jobs.geo import great_circle_miles
 
 logger = logging.getLogger(__name__)
 
@@ -26,47 +23,9 @@ logger = logging.getLogger(__name__)
 BOOTSTRAP_PARAMETER = "rtpath.kafka.bootstrap"
 AIRPORTS_TOPIC_PARAMETER = "rtpath.airports.topic"
 
-# The fields of schemas/flight.avsc in order, with the same nullability, then `error`.
-# An invalid record gives a row with `error` set and placeholder values (empty strings,
-# zeros) in the fields that cannot be null.
-#
-# Two fields have other types than in SQL, because in thread mode PyFlink 2.2.1 converts
-# the fields of a returned row wrongly: an INT field without a null check (so a null
-# delay_minutes raises NullPointerException) and a TIMESTAMP field from java.sql.Timestamp
-# where LocalDateTime is expected (ClassCastException). So delay_minutes is BIGINT and
-# departure is the raw Avro long (milliseconds of local wall-clock time since the epoch);
-# the SQL casts them back.
-FLIGHT_ROW = DataTypes.ROW(
-    [
-        DataTypes.FIELD("event_id", DataTypes.STRING(False)),
-        DataTypes.FIELD("departure", DataTypes.BIGINT(False)),
-        DataTypes.FIELD("origin", DataTypes.STRING(False)),
-        DataTypes.FIELD("destination", DataTypes.STRING(False)),
-        DataTypes.FIELD("delay_minutes", DataTypes.BIGINT()),
-        DataTypes.FIELD("distance_miles", DataTypes.INT(False)),
-        DataTypes.FIELD("event_time", DataTypes.BIGINT(False)),
-        DataTypes.FIELD("produced_at", DataTypes.BIGINT(False)),
-        DataTypes.FIELD("is_synthetic", DataTypes.BOOLEAN(False)),
-        DataTypes.FIELD("replay_round", DataTypes.INT(False)),
-        DataTypes.FIELD("error", DataTypes.STRING()),
-    ],
-    nullable=False,
-)
-
-# schemas/flight.avsc without the logical type of `departure`: the same binary encoding,
-# read as the plain long that FLIGHT_ROW carries instead of a datetime.
-_FLIGHT_READER_SCHEMA = parse_schema(
-    {
-        **load_schema("flight"),
-        "fields": [
-            {**field, "type": "long"} if field["name"] == "departure" else field
-            for field in load_schema("flight")["fields"]
-        ],
-    }
-)
-
-# The columns enrich_flight adds: city, state, latitude and longitude of the origin, the
-# same of the destination, then the great-circle distance in miles.
+# The columns enrich_flight adds: city, state, latitude and longitude of the origin, then
+# the same of the destination. The SQL computes the distance from the latitudes and
+# longitudes with the Java function great_circle_miles.
 AIRPORT_COLUMNS = [
     DataTypes.STRING(),
     DataTypes.STRING(),
@@ -76,40 +35,7 @@ AIRPORT_COLUMNS = [
     DataTypes.STRING(),
     DataTypes.DOUBLE(),
     DataTypes.DOUBLE(),
-    DataTypes.DOUBLE(),
 ]
-
-
-def decode_flight_value(value: bytes | None) -> Row:
-    """Decode one Avro flight record; on any failure return a row with `error` set."""
-    if value is None:
-        return _invalid("record value is null")
-    buffer = io.BytesIO(value)
-    try:
-        record = cast(dict[str, Any], schemaless_reader(buffer, _FLIGHT_READER_SCHEMA, None))
-    except Exception as exc:  # every decoding failure goes to the dead letters
-        return _invalid(f"invalid Avro flight record: {type(exc).__name__}: {exc}")
-    if buffer.tell() != len(value):
-        return _invalid(
-            f"invalid Avro flight record: {len(value) - buffer.tell()} bytes after the record"
-        )
-    return Row(
-        record["event_id"],
-        record["departure"],
-        record["origin"],
-        record["destination"],
-        record["delay_minutes"],
-        record["distance_miles"],
-        record["event_time"],
-        record["produced_at"],
-        record["is_synthetic"],
-        record["replay_round"],
-        None,
-    )
-
-
-def _invalid(error: str) -> Row:
-    return Row("", 0, "", "", None, 0, 0, 0, False, 0, error)
 
 
 def airport_attributes(origin: Airport | None, destination: Airport | None) -> Row:
@@ -120,12 +46,7 @@ def airport_attributes(origin: Airport | None, destination: Airport | None) -> R
             values += [None, None, None, None]
         else:
             values += [airport.city, airport.state, airport.latitude, airport.longitude]
-    distance = None
-    if origin is not None and destination is not None:
-        distance = great_circle_miles(
-            origin.latitude, origin.longitude, destination.latitude, destination.longitude
-        )
-    return Row(*values, distance)
+    return Row(*values)
 
 
 class EnrichFlight(TableFunction):  # type: ignore[misc]
@@ -169,5 +90,4 @@ class EnrichFlight(TableFunction):  # type: ignore[misc]
             self._dimension.close()
 
 
-decode_flight = udf(decode_flight_value, result_type=FLIGHT_ROW)
 enrich_flight = udtf(EnrichFlight(), result_types=AIRPORT_COLUMNS)

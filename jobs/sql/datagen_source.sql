@@ -1,6 +1,7 @@
 -- A generated `flights` view with the columns of kafka_source.sql, for the benchmark that
 -- compares the Kafka-fed job with the same SQL on generated rows. Rows need no decoding:
--- the difference to the Kafka-fed job is the Kafka source and decode_flight.
+-- the difference to the Kafka-fed job is the Kafka source with its value format
+-- rtpath-flight-avro, and the dead letters.
 CREATE TABLE flights_generated (
     seq BIGINT NOT NULL,
     delay_minutes INT,

@@ -41,12 +41,8 @@ SELECT
     d.state AS destination_state,
     d.latitude AS destination_latitude,
     d.longitude AS destination_longitude,
-    -- Haversine distance in statute miles (mean Earth radius 3958.7613 mi).
-    2 * 3958.7613 * ASIN(SQRT(
-        POWER(SIN(RADIANS(d.latitude - o.latitude) / 2), 2)
-        + COS(RADIANS(o.latitude)) * COS(RADIANS(d.latitude))
-        * POWER(SIN(RADIANS(d.longitude - o.longitude) / 2), 2)
-    )) AS great_circle_miles,
+    -- Null when either airport is unknown, which the function counts (enrich_udf.sql).
+    great_circle_miles(o.latitude, o.longitude, d.latitude, d.longitude) AS great_circle_miles,
     f.event_time,
     f.produced_at,
     f.is_synthetic,

@@ -1,4 +1,6 @@
--- The Python scalar functions of jobs/udfs.py.
-CREATE TEMPORARY SYSTEM FUNCTION decode_flight AS 'jobs.udfs.decode_flight' LANGUAGE PYTHON;
+-- The functions the SQL calls. The Java one is compiled from jobs/java/src into a jar on
+-- pipeline.jars (jobs/functions_jar.py); the Python one is in jobs/udfs.py.
+CREATE TEMPORARY SYSTEM FUNCTION great_circle_miles AS 'rtpath.flink.GreatCircleMiles'
+LANGUAGE JAVA;
 
 CREATE TEMPORARY SYSTEM FUNCTION enrich_flight AS 'jobs.udfs.enrich_flight' LANGUAGE PYTHON;

@@ -1,17 +1,28 @@
--- The `flights` topic, read as raw bytes and decoded by decode_flight (jobs/udfs.py).
+-- The `flights` topic, decoded by the value format `rtpath-flight-avro` (FlightDecoder in
+-- jobs/java/src/rtpath/flink).
 --
 -- Flink's `avro` format fails the job on the first record it cannot decode and has no
--- option to skip it. Decoding in Python instead turns such a record into a row with only
--- `error` set, which goes to the dead-letter topic below. The rowtime comes from the
--- decoded event_time, so the watermark is assigned after decoding, on the merged stream
--- of the partitions that a source subtask reads.
+-- option to skip it. `rtpath-flight-avro` turns such a record into a row with `error` set
+-- and the record unchanged in `value`, which goes to the dead-letter topic below. Valid
+-- records have null `error` and `value`. Decoding happens once per record in the Kafka
+-- source, so the watermark is assigned there, per partition.
 CREATE TABLE flights_raw (
     `key` BYTES,
+    event_id STRING NOT NULL,
+    departure TIMESTAMP(3) NOT NULL,
+    origin STRING NOT NULL,
+    destination STRING NOT NULL,
+    delay_minutes INT,
+    distance_miles INT NOT NULL,
+    event_time BIGINT NOT NULL,
+    produced_at BIGINT NOT NULL,
+    is_synthetic BOOLEAN NOT NULL,
+    replay_round INT NOT NULL,
+    error STRING,
     `value` BYTES,
     `partition` INT METADATA VIRTUAL,
     `offset` BIGINT METADATA VIRTUAL,
-    flight AS decode_flight(`value`),
-    rt AS TO_TIMESTAMP_LTZ(decode_flight(`value`).event_time, 3),
+    rt AS TO_TIMESTAMP_LTZ(event_time, 3),
     -- Events reach the broker within 2 s of their event_time, out of order by less.
     WATERMARK FOR rt AS rt - INTERVAL '2' SECOND
 ) WITH (
@@ -23,38 +34,26 @@ CREATE TABLE flights_raw (
     'properties.auto.offset.reset' = 'earliest',
     'key.format' = 'raw',
     'key.fields' = 'key',
-    'value.format' = 'raw',
+    'value.format' = 'rtpath-flight-avro',
     'value.fields-include' = 'EXCEPT_KEY'
 );
-
--- Every record with its decoded flight. The decoded flights and the dead letters both read
--- this view, so the planner decodes each record once for both.
-CREATE VIEW flights_decoded AS
-SELECT `key`, `value`, `partition`, `offset`, flight, rt
-FROM flights_raw;
 
 -- Decoded flights. The columns up to replay_round are those of schemas/flight.avsc.
 CREATE VIEW flights AS
 SELECT
-    flight.event_id AS event_id,
-    -- The local wall-clock time as epoch milliseconds, read back in UTC (settings.sql).
-    -- TO_TIMESTAMP_LTZ has a nullable type; COALESCE makes the column NOT NULL, as in
-    -- schemas/flight.avsc, and never applies because flight.departure is never null.
-    COALESCE(
-        CAST(TO_TIMESTAMP_LTZ(flight.departure, 3) AS TIMESTAMP(3)),
-        TIMESTAMP '1970-01-01 00:00:00.000'
-    ) AS departure,
-    flight.origin AS origin,
-    flight.destination AS destination,
-    CAST(flight.delay_minutes AS INT) AS delay_minutes,
-    flight.distance_miles AS distance_miles,
-    flight.event_time AS event_time,
-    flight.produced_at AS produced_at,
-    flight.is_synthetic AS is_synthetic,
-    flight.replay_round AS replay_round,
+    event_id,
+    departure,
+    origin,
+    destination,
+    delay_minutes,
+    distance_miles,
+    event_time,
+    produced_at,
+    is_synthetic,
+    replay_round,
     rt
-FROM flights_decoded
-WHERE flight.error IS NULL;
+FROM flights_raw
+WHERE error IS NULL;
 
 -- Undecodable records, unchanged, with the error and their source position in headers.
 CREATE TABLE flights_dead_letters (
@@ -77,10 +76,10 @@ SELECT
     `key`,
     `value`,
     MAP[
-        'error', ENCODE(flight.error, 'UTF-8'),
+        'error', ENCODE(error, 'UTF-8'),
         'source.topic', ENCODE('${flights_topic}', 'UTF-8'),
         'source.partition', ENCODE(CAST(`partition` AS STRING), 'UTF-8'),
         'source.offset', ENCODE(CAST(`offset` AS STRING), 'UTF-8')
     ]
-FROM flights_decoded
-WHERE flight.error IS NOT NULL;
+FROM flights_raw
+WHERE error IS NOT NULL;

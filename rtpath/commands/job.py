@@ -83,14 +83,31 @@ def run_job(settings: Settings, args: argparse.Namespace) -> int:
             status = job.status()
             if status in TERMINAL_STATES:
                 raise JobError(f"flights job {job.job_id} ended as {status}: {job.failure()}")
-            logger.info("flights job %s %s: %s", job.job_id, status, counter.summary())
+            try:
+                counters = job.counters()
+            except (OSError, ValueError) as exc:
+                logger.warning("cannot read the counters of job %s: %s", job.job_id, exc)
+                counters = job.last_counters
+            logger.info(
+                "flights job %s %s: %s; %s",
+                job.job_id, status, counter.summary(), _counter_summary(counters),
+            )  # fmt: skip
     except (KeyboardInterrupt, _Stop):
         logger.info("stopping flights job %s with a savepoint", job.job_id)
         job.stop()
     finally:
         signal.signal(signal.SIGTERM, previous)
     logger.info(
-        "flights job %s stopped after %.0f s; wrote %s",
+        "flights job %s stopped after %.0f s; wrote %s; %s",
         job.job_id, time.monotonic() - job.started_at, counter.summary(),
+        _counter_summary(job.last_counters),
     )  # fmt: skip
     return 0
+
+
+def _counter_summary(counters: dict[str, int]) -> str:
+    return (
+        f"decoded {counters['flightRecords']} flight records "
+        f"({counters['invalidFlightRecords']} invalid), "
+        f"{counters['unknownAirportCodes']} airport codes missing from the dimension"
+    )

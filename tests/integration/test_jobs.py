@@ -8,8 +8,10 @@ file order, and each waits for the output it checks.
 import io
 import json
 import math
+import shutil
 import time
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +22,10 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from fastavro import schemaless_writer
 
 from core.schemas import load_schema, parsed_schema
-from jobs import environment
+from jobs import environment, functions_jar
 from jobs.runner import FlightsJob
 from jobs.settings import JobSettings
+from stack import artifacts
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -77,7 +80,7 @@ def _departure(event_time: int) -> Any:
 
 
 def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance written independently of jobs.geo, from the textbook formula."""
+    """Great-circle distance, independent of GreatCircleMiles: the textbook formula."""
     radius = 3958.7613
     p1, p2 = math.radians(lat1), math.radians(lat2)
     a = (
@@ -180,6 +183,7 @@ class RunningJob:
     late: TopicReader
     dead_letters: TopicReader
     sent: list[dict[str, Any]]
+    invalid_sent: int = 0
 
     def send(self, *records: dict[str, Any]) -> None:
         for record in records:
@@ -191,6 +195,12 @@ class RunningJob:
             )
             self.sent.append(record)
         self.producer.flush(30)
+
+    def send_invalid(self, value: bytes | None, key: bytes = b"ATL") -> None:
+        """Write a record that is not a valid flight to partition 0."""
+        self.producer.produce(self.settings.flights_topic, key=key, value=value, partition=0)
+        self.producer.flush(30)
+        self.invalid_sent += 1
 
     def enriched_by_id(self) -> dict[str, dict[str, Any]]:
         return {row["event_id"]: row for row in self.enriched.rows()}
@@ -294,9 +304,7 @@ GARBAGE = b"\x02\xff\xfenot avro"
 @pytest.fixture(scope="module")
 def step_one(running_job: RunningJob) -> RunningJob:
     running_job.send(*STEP_ONE[:5])
-    running_job.producer.produce(
-        running_job.settings.flights_topic, key=b"ATL", value=GARBAGE, partition=0
-    )
+    running_job.send_invalid(GARBAGE)
     running_job.send(*STEP_ONE[5:])
     watermark = STEP_ONE[-1]["event_time"] - WATERMARK_DELAY_MS
     expected = expected_windows(STEP_ONE, watermark)
@@ -359,6 +367,72 @@ def test_undecodable_record_goes_to_dead_letters(step_one: RunningJob) -> None:
     assert step_one.job.status() == "RUNNING"
 
 
+def avro_long(number: int) -> bytes:
+    """Encode `number` as an Avro long: zigzag, then a little-endian base-128 varint."""
+    zigzag = (number << 1) ^ (number >> 63)
+    out = bytearray()
+    while zigzag > 0x7F:
+        out.append((zigzag & 0x7F) | 0x80)
+        zigzag >>= 7
+    out.append(zigzag)
+    return bytes(out)
+
+
+def avro_string(data: bytes) -> bytes:
+    return avro_long(len(data)) + data
+
+
+VALID = encode("flight", flight("v01", "ATL", "ORD", 3, T0 + 10_000))
+# event_id, departure, origin and destination of a flight, up to the delay_minutes union.
+BEFORE_UNION = avro_string(b"b01") + avro_long(0) + avro_string(b"ATL") + avro_string(b"ORD")
+INVALID_RECORDS = [
+    (None, "record value is null"),
+    (b"", "invalid Avro flight record: EOFException"),
+    (VALID[:-1], "invalid Avro flight record: EOFException"),
+    (VALID + b"\x00\x00", "invalid Avro flight record: 2 bytes after the record"),
+    (
+        BEFORE_UNION + avro_long(2) + b"\x00" * 8,
+        "invalid Avro flight record: union index 2 of delay_minutes is not 0 (null) or 1 (int)",
+    ),
+    (avro_long(-1) + b"\x00" * 20, "invalid Avro flight record: negative length -1 of event_id"),
+    (
+        avro_long(2**40) + b"\x00" * 20,
+        "invalid Avro flight record: length 1099511627776 of event_id exceeds the record size 26",
+    ),
+    # A UTF-16 surrogate, an overlong "/" and a truncated two-byte sequence.
+    (
+        avro_string(b"\xed\xa0\x80") + VALID[4:],
+        "invalid Avro flight record: event_id is not valid UTF-8",
+    ),
+    (
+        avro_string(b"\xc0\xaf") + VALID[4:],
+        "invalid Avro flight record: event_id is not valid UTF-8",
+    ),
+    (avro_string(b"ab\xc3") + VALID[4:], "invalid Avro flight record: event_id is not valid UTF-8"),
+]
+
+
+def test_invalid_records_go_to_dead_letters(step_one: RunningJob) -> None:
+    before = len(step_one.dead_letters.messages)
+    # The latest event time so far: on time, and the watermark does not move.
+    unicode_flight = flight("v-\u00e9\u2708\U0001d11e", "ATL", "ORD", 3, STEP_ONE[-1]["event_time"])
+    for value, _ in INVALID_RECORDS:
+        step_one.send_invalid(value)
+    step_one.send(unicode_flight)
+    wanted = before + len(INVALID_RECORDS)
+    messages = step_one.dead_letters.wait_for(lambda m: len(m) >= wanted, "the dead letters")
+    step_one.enriched.wait_for(lambda m: len(m) >= len(step_one.sent), "enriched flights")
+
+    for message, (value, error) in zip(messages[before:], INVALID_RECORDS, strict=True):
+        assert message.value() == value
+        assert dict(message.headers())["error"].decode().startswith(error)
+    assert (
+        step_one.enriched_by_id()[unicode_flight["event_id"]]["event_id"]
+        == (unicode_flight["event_id"])
+    )
+    assert step_one.job.status() == "RUNNING"
+
+
 def test_late_event_goes_to_late_topic(step_one: RunningJob) -> None:
     late = flight("l01", "ATL", "ORD", 30, T0 + 30_000)
     step_one.send(late)
@@ -408,6 +482,25 @@ def test_airport_update_applies_to_later_flights(step_one: RunningJob) -> None:
     assert rows["f01"]["origin_city"] == "Atlanta"
 
 
+def test_counters_count_records_and_unknown_airports(step_one: RunningJob) -> None:
+    # STEP_ONE has two codes missing from the dimension (XXX, QQQ); later steps have none.
+    expected = {
+        "flightRecords": len(step_one.sent) + step_one.invalid_sent,
+        "invalidFlightRecords": step_one.invalid_sent,
+        "unknownAirportCodes": 2,
+    }
+    step_one.enriched.wait_for(lambda m: len(m) >= len(step_one.sent), "enriched flights")
+    # The REST API refreshes metrics every 10 s (metrics.fetcher.update-interval).
+    deadline = time.monotonic() + 30
+    counters = step_one.job.counters()
+    while counters != expected and time.monotonic() < deadline:
+        time.sleep(1)
+        counters = step_one.job.counters()
+    assert counters["flightRecords"] == expected["flightRecords"]
+    assert counters["invalidFlightRecords"] == expected["invalidFlightRecords"]
+    assert counters["unknownAirportCodes"] == expected["unknownAirportCodes"]
+
+
 def test_source_schema_equals_flight_avsc(running_job: RunningJob) -> None:
     """The row type Flink derives for the decoded flights, as Avro, is schemas/flight.avsc."""
     from pyflink.java_gateway import get_gateway
@@ -431,6 +524,37 @@ def test_source_schema_equals_flight_avsc(running_job: RunningJob) -> None:
         return {**{k: v for k, v in schema.items() if k != "doc"}, "fields": fields}
 
     assert strip_docs(derived) == strip_docs(load_schema("flight"))
+
+
+def test_functions_jar_rebuilds_after_edit(
+    artifact_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    java_dir = tmp_path / "java"
+    shutil.copytree(functions_jar.JAVA_DIR, java_dir)
+    monkeypatch.setattr(functions_jar, "SOURCE_DIR", java_dir / "src")
+    monkeypatch.setattr(functions_jar, "RESOURCE_DIR", java_dir / "resources")
+    cache = tmp_path / "cache"
+    (cache / "flink").mkdir(parents=True)
+    for jar in artifacts.require(artifact_cache, "flink"):
+        (cache / "flink" / jar.name).symlink_to(jar)
+
+    first = functions_jar.build(cache)
+    built_at = first.stat().st_mtime_ns
+    again = functions_jar.build(cache)
+    decoder = java_dir / "src" / "rtpath" / "flink" / "FlightDecoder.java"
+    decoder.write_text(decoder.read_text() + "// edited\n")
+    edited = functions_jar.build(cache)
+
+    with zipfile.ZipFile(first) as jar:
+        names = set(jar.namelist())
+    assert "rtpath/flink/FlightDecoder.class" in names
+    assert "rtpath/flink/GreatCircleMiles.class" in names
+    assert "rtpath/flink/flight.avsc" in names
+    assert "META-INF/services/org.apache.flink.table.factories.Factory" in names
+    assert again == first
+    assert again.stat().st_mtime_ns == built_at
+    assert edited != first
+    assert edited.name.startswith("rtpath-flink-functions-")
 
 
 def test_restart_resumes_from_savepoint(

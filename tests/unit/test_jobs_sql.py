@@ -1,5 +1,7 @@
 """Splitting and parameter substitution of the job's SQL files."""
 
+from pathlib import Path
+
 import pytest
 
 from core.errors import ConfigError
@@ -66,3 +68,13 @@ def test_unreachable_broker_gives_one_clear_error() -> None:
     settings = JobSettings(kafka_bootstrap=f"127.0.0.1:{free_port()}")
     with pytest.raises(BrokerError, match=r"no Kafka broker answered .* `rtpath stack up`"):
         check_topics(settings, timeout_s=1.0)
+
+
+def test_missing_javac_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.errors import JavaError
+    from jobs.functions_jar import javac_executable
+
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(JavaError, match=r"javac was not found .* apt-get install openjdk-17-jdk"):
+        javac_executable()
