@@ -58,6 +58,9 @@ class JobBenchmark:
         return self.kafka_rate / self.datagen_rate if self.datagen_rate else 0.0
 
 
+DATAGEN_ROWS_FACTOR = 10
+
+
 def bench_topics(settings: JobSettings, phase: str) -> JobSettings:
     """Return `settings` with fresh topics, consumer group and data folder for one phase."""
     run = f"bench-{phase}-{uuid.uuid4().hex[:6]}"
@@ -130,6 +133,9 @@ def measure_datagen(settings: JobSettings, rows: int) -> float:
     """Return rows/s of the job's SQL from datagen into blackhole sinks."""
     settings = bench_topics(settings, "datagen")
     publish_airports(settings)
+    # Ten times the Kafka phase's rows, so the run lasts long enough to time after its
+    # tasks start; the rate counts from then.
+    rows *= DATAGEN_ROWS_FACTOR
     extra = {"rows": str(rows), "rows_per_second": "1000000000", "start_ms": "1000000000000"}
     job = FlightsJob(settings, JobPlan("datagen"), resume=False, sql_extra=extra)
     job.start()
@@ -275,7 +281,8 @@ def run(
 def report(result: JobBenchmark, settings: JobSettings) -> str:
     lines = [
         f"enrichment {settings.enrichment}, parallelism {settings.parallelism}",
-        f"datagen -> blackhole: {result.datagen_rate:,.0f} rows/s ({result.rows:,} rows)",
+        f"datagen -> blackhole: {result.datagen_rate:,.0f} rows/s "
+        f"({result.rows * DATAGEN_ROWS_FACTOR:,} rows)",
         f"kafka -> kafka:       {result.kafka_rate:,.0f} rows/s (ratio {result.ratio:.2f})",
         f"latency at {result.latency_rate:,.0f} rows/s, {result.latency_samples:,} rows: "
         f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, max {result.max_ms:.1f} ms",

@@ -26,3 +26,11 @@ SET 'table.exec.mini-batch.enabled' = 'false';
 -- Python functions run inside the TaskManager JVM (about 4 us per call measured here)
 -- instead of in a separate process that exchanges batches with it.
 SET 'python.execution-mode' = 'thread';
+
+-- Operators chained in one task pass rows by reference instead of copying them; the
+-- SQL operators do not keep references to rows they have emitted.
+SET 'pipeline.object-reuse' = 'true';
+
+-- Python functions get their input in bundles that are flushed after this many ms
+-- (default 1000): the bound on how long a row waits for the Python function.
+SET 'python.fn-execution.bundle.time' = '5';
