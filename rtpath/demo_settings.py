@@ -13,7 +13,7 @@ class DemoSettings(Settings):
     duration_s: float = Field(60.0, gt=0, description="Seconds the producer replays flights.")
     rate: float = Field(10_000.0, gt=0, description="Events per second the producer sends.")
     warmup_s: float = Field(
-        10.0, ge=0, description="Seconds at the start left out of the freshness figures."
+        20.0, ge=0, description="Seconds at the start left out of the freshness figures."
     )
     api_port: int = Field(8124, ge=1, le=65535, description="Port of the query API.")
     flink_rest_port: int = Field(8081, ge=1, le=65535, description="Port of the Flink REST API.")

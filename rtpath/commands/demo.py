@@ -17,7 +17,7 @@ def add_parser(groups: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     )
     parser.add_argument("--duration", type=float, help="seconds the producer replays (default 60)")
     parser.add_argument("--rate", type=float, help="events per second (default 10000)")
-    parser.add_argument("--warmup", type=float, help="seconds left out of freshness (default 10)")
+    parser.add_argument("--warmup", type=float, help="seconds left out of freshness (default 20)")
     parser.add_argument("--kafka-port", type=int, help="port of the demo's broker (default 9092)")
     parser.add_argument("--api-port", type=int, help="port of the query API (default 8124)")
     parser.add_argument(
