@@ -9,6 +9,8 @@ import uuid
 
 from confluent_kafka import Producer
 
+from core.errors import RtpathError
+
 BASE_EVENT_MS = 1_700_000_000_000
 ORIGINS = ("ORD", "DFW", "ATL", "LAX", "SFO", "DEN", "PHX", "IAH", "LAS", "DTW")
 CITIES = ("Chicago", "Dallas-Fort Worth", "Atlanta", "Los Angeles", "San Francisco",
@@ -64,4 +66,4 @@ def produce_flights(bootstrap: str, topic: str, rows: int, partitions: int) -> N
         producer.poll(0)
     remaining = producer.flush(120)
     if remaining:
-        raise RuntimeError(f"{remaining} benchmark rows not delivered to {topic}")
+        raise RtpathError(f"{remaining} benchmark rows were not delivered to {topic}")

@@ -2,8 +2,8 @@
 Iceberg through its catalog, and client-side dashboard query latency.
 
 The demo and the end-to-end benchmark both measure with these, so their figures are
-computed the same way: freshness and window lag in SQL over every row of an interval,
-query latency on the client from each request's intended start time.
+computed the same way. Freshness and window lag come from SQL over every row of an
+interval, and query latency from the client, counted from each request's intended start.
 """
 
 import logging

@@ -1,8 +1,8 @@
 """`rtpath demo`: run the whole path on the real flights, measure it, and stop it again.
 
 The demo owns a data folder of its own (`DATA_DIR/demo`, emptied at start), so its counts
-cover exactly one run: a Kafka broker, the Flink job, both sinks with the query API, and a
-producer replaying `flights-3m.parquet` at a fixed rate. Every process it starts is
+cover exactly one run. It starts a Kafka broker, the Flink job, both sinks with the query
+API, and a producer replaying `flights-3m.parquet` at a fixed rate. Every process it starts is
 stopped on success, on failure and on Ctrl-C.
 """
 
