@@ -20,6 +20,7 @@ import httpx
 from benchmarks.observe import (
     ApiClient,
     clickhouse_counts,
+    clickhouse_rows,
     end_offsets,
     freshness_ms,
     iceberg_counts,
@@ -173,9 +174,11 @@ class RunningPath:
     def log_progress(self) -> None:
         """Log events per stage, the lag between stages and the recent freshness."""
         try:
-            produced = end_offsets(self.bootstrap, topics.FLIGHTS)
+            # Downstream first: each count is then taken before the one upstream of it,
+            # so a lag is never negative because of the order of the reads.
+            stored = clickhouse_rows(self.api)
             enriched = end_offsets(self.bootstrap, topics.FLIGHTS_ENRICHED)
-            stored = clickhouse_counts(self.api)["rows"]
+            produced = end_offsets(self.bootstrap, topics.FLIGHTS)
             now_ms = int(time.time() * 1000)
             recent = freshness_ms(self.api, now_ms - 10_000, now_ms)
         except RtpathError as exc:

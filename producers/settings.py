@@ -48,9 +48,12 @@ class FlightProducerSettings(ProducerSettings):
         "destination; defaults to flights-3m.parquet in the artifact cache.",
     )
     rate: float | None = Field(
-        None, gt=0, description="Target events per second over all processes; none = max."
+        None, gt=0, allow_inf_nan=False,
+        description="Target events per second over all processes; none = max.",
+    )  # fmt: skip
+    duration_s: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="Stop sending after this long."
     )
-    duration_s: float | None = Field(None, gt=0, description="Stop sending after this long.")
     count: int | None = Field(None, ge=0, description="Events to send over all processes.")
     loop: bool = Field(False, description="Replay the file again, with new event ids, at its end.")
     processes: int = Field(1, ge=1, le=256, description="Producer processes sharing the work.")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from core.settings import Settings
 
@@ -27,6 +27,15 @@ class DemoSettings(Settings):
         0.2, gt=0, description="Seconds between dashboard queries while the producer runs."
     )
     progress_interval_s: float = Field(5.0, gt=0, description="Seconds between progress lines.")
+
+    @model_validator(mode="after")
+    def _check_warmup(self) -> "DemoSettings":
+        if self.warmup_s >= self.duration_s:
+            raise ValueError(
+                f"warmup_s ({self.warmup_s:g} s) must be shorter than duration_s "
+                f"({self.duration_s:g} s), or no row is left to measure; pass a shorter --warmup"
+            )
+        return self
 
     @property
     def demo_dir(self) -> Path:

@@ -29,6 +29,7 @@ def add_sink_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParse
         "--tables", type=_table_list,
         help=f"comma-separated tables to write (default: {','.join(TABLE_NAMES)})",
     )  # fmt: skip
+    sink.add_argument("--kafka-port", type=int, help="port of the local broker (default 9092)")
     sink.add_argument("--flights-topic", help="topic read into flights_enriched")
     sink.add_argument("--windows-topic", help="topic read into delays_by_airport_1m")
     sink.add_argument("--group-id", help="Kafka consumer group (default rtpath-sink-iceberg)")
@@ -102,6 +103,7 @@ def _catalog_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _sink_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {
         **_catalog_overrides(args),
+        "kafka_port": args.kafka_port,
         "iceberg_tables": args.tables,
         "iceberg_flights_topic": args.flights_topic,
         "iceberg_windows_topic": args.windows_topic,

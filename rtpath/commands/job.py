@@ -72,9 +72,10 @@ def run_job(settings: Settings, args: argparse.Namespace) -> int:
 
     assert isinstance(settings, JobSettings)
     job = FlightsJob(settings, resume=not args.fresh)
+    # Taken before the start, so rows the job writes while its tasks come up count too.
+    counter = OutputCounter(settings)
     job.start()
     job.wait_until_running()
-    counter = OutputCounter(settings)
     logger.info("flights job %s running; REST API %s; Ctrl-C stops it", job.job_id, job.rest_url)
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:

@@ -31,6 +31,7 @@ def add_clickhouse_parser(commands: "argparse._SubParsersAction[argparse.Argumen
         help="URL of a ClickHouse server over HTTP (default: chDB on DATA_DIR/clickhouse)",
     )
 
+    sink.add_argument("--kafka-port", type=int, help="port of the local broker (default 9092)")
     sink.add_argument("--database", help="ClickHouse database of the tables (default rtpath)")
     sink.add_argument("--flights-topic", help="topic read into flights_enriched")
     sink.add_argument("--windows-topic", help="topic read into delays_by_airport_1m")
@@ -73,6 +74,7 @@ def add_clickhouse_parser(commands: "argparse._SubParsersAction[argparse.Argumen
 
 def _clickhouse_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {
+        "kafka_port": args.kafka_port,
         "clickhouse_url": args.clickhouse_url,
         "clickhouse_database": args.database,
         "clickhouse_flights_topic": args.flights_topic,

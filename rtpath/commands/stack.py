@@ -5,6 +5,7 @@ import logging
 import time
 from typing import Any
 
+from core.errors import BrokerError
 from core.settings import Settings
 from stack import artifacts
 from stack.broker import LocalBroker
@@ -65,6 +66,12 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
     broker = LocalBroker(settings)
     state, started = broker.up()
     if not started:
+        if state.port != settings.kafka_port:
+            raise BrokerError(
+                f"the broker of {settings.kafka_dir} already runs on {state.address}, not on "
+                f"port {settings.kafka_port}; stop it with `rtpath stack down` first, or "
+                "use another --data-dir for a second broker"
+            )
         logger.info("Kafka broker already running: pid %d on %s", state.pid, state.address)
     ensure_topics(state.address, design_topics(settings.partitions))
     print(f"kafka broker ready on {state.address} (pid {state.pid})")

@@ -126,6 +126,12 @@ def test_cli_data_survives_restart_single_instance(tmp_path: Path, artifact_cach
         assert "already running" in second.stderr
         assert kafka_processes(config_path) == pids
 
+        other_port = free_port()
+        elsewhere = rtpath(tmp_path, artifact_cache, other_port, free_port(), "up")
+        assert elsewhere.returncode == 1
+        assert f"already runs on 127.0.0.1:{port}, not on port {other_port}" in elsewhere.stderr
+        assert kafka_processes(config_path) == pids
+
         status = rtpath(tmp_path, artifact_cache, port, cport, "status")
         assert status.returncode == 0, status.stderr
         assert f"pid {pids[0]}, address 127.0.0.1:{port}" in status.stdout
