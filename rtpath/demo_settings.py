@@ -35,6 +35,15 @@ class DemoSettings(Settings):
                 f"warmup_s ({self.warmup_s:g} s) must be shorter than duration_s "
                 f"({self.duration_s:g} s), or no row is left to measure; pass a shorter --warmup"
             )
+        ports = {
+            "kafka_port": self.kafka_port,
+            "kafka_controller_port": self.controller_port,
+            "api_port": self.api_port,
+            "flink_rest_port": self.flink_rest_port,
+        }
+        if len(set(ports.values())) < len(ports):
+            listed = ", ".join(f"{name} {port}" for name, port in ports.items())
+            raise ValueError(f"the demo's ports must all differ, got {listed}")
         return self
 
     @property

@@ -38,7 +38,10 @@ def add_job_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint-interval-ms", type=int, help="checkpoint interval in ms (default 10000)"
     )
-    parser.add_argument("--rest-port", type=int, help="Flink REST API port on 127.0.0.1 (8081)")
+    parser.add_argument(
+        "--rest-port", "--flink-rest-port", dest="rest_port", type=int,
+        help="Flink REST API port on 127.0.0.1 (8081)",
+    )  # fmt: skip
     parser.add_argument("--group-id", help="Kafka consumer group (default rtpath-jobs)")
     parser.add_argument(
         "--enrichment",
