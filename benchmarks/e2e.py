@@ -36,7 +36,6 @@ from benchmarks.kafka_latency import run_end_to_end_latency
 from benchmarks.observe import (
     QuerySampler,
     clickhouse_rows,
-    end_offsets,
     freshness_ms,
     freshness_quantiles_ms,
     iceberg_rows,
@@ -46,6 +45,7 @@ from benchmarks.observe import (
 from benchmarks.path import PathConfig, PathError, RunningPath
 from core import topics
 from stack.supervisor import Supervised
+from stack.topics import end_offsets
 
 logger = logging.getLogger(__name__)
 

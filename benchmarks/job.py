@@ -26,11 +26,10 @@ from confluent_kafka import Consumer, Producer
 from fastavro import schemaless_writer
 
 from core.schemas import parsed_schema
-from jobs.monitor import end_offsets
 from jobs.runner import FlightsJob, JobPlan
 from jobs.settings import JobSettings
 from stack import artifacts
-from stack.topics import TopicSpec, ensure_topics
+from stack.topics import TopicSpec, end_offsets, ensure_topics
 
 logger = logging.getLogger(__name__)
 

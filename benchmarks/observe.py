@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from confluent_kafka import Consumer, TopicPartition
 
 from core.errors import RtpathError
 
@@ -98,22 +97,6 @@ def percentiles(values: Sequence[float]) -> dict[str, float | int | None]:
 
     return {"p50": rank(50), "p95": rank(95), "p99": rank(99), "max": ordered[-1],
             "count": len(ordered)}  # fmt: skip
-
-
-def end_offsets(bootstrap_servers: str, topic: str) -> int:
-    """Return the sum over partitions of the high watermark of `topic` (0 when it is missing)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": "rtpath-observe",
-                         "enable.auto.commit": False})  # fmt: skip
-    try:
-        metadata = consumer.list_topics(topic, timeout=10)
-        partitions = metadata.topics[topic].partitions if topic in metadata.topics else {}
-        total = 0
-        for partition in partitions:
-            _, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-            total += max(high, 0)
-        return total
-    finally:
-        consumer.close()
 
 
 class ApiClient:

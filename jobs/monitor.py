@@ -2,32 +2,10 @@
 
 import logging
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
-
-from core.errors import BrokerError
 from jobs.settings import JobSettings
+from stack.topics import end_offsets
 
 logger = logging.getLogger(__name__)
-
-TIMEOUT_S = 10.0
-
-
-def end_offsets(bootstrap_servers: str, topic: str, timeout_s: float = TIMEOUT_S) -> int:
-    """Return the sum of the end offsets of every partition of `topic`."""
-    consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": "rtpath-monitor"})
-    try:
-        metadata = consumer.list_topics(topic, timeout=timeout_s)
-        total = 0
-        for partition in metadata.topics[topic].partitions:
-            _, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=timeout_s
-            )
-            total += high
-        return total
-    except KafkaException as exc:
-        raise BrokerError(f"cannot read the end offsets of {topic}: {exc}") from exc
-    finally:
-        consumer.close()
 
 
 class OutputCounter:

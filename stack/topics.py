@@ -3,7 +3,7 @@
 import logging
 from dataclasses import dataclass, field
 
-from confluent_kafka import KafkaException
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from core import topics
@@ -12,6 +12,7 @@ from core.errors import BrokerError
 logger = logging.getLogger(__name__)
 
 ADMIN_TIMEOUT_S = 30.0
+END_OFFSETS_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,24 @@ def list_topics(bootstrap_servers: str, timeout_s: float = 10.0) -> dict[str, in
         for name, t in sorted(metadata.topics.items())
         if not name.startswith("__")
     }
+
+
+def end_offsets(
+    bootstrap_servers: str, topic: str, timeout_s: float = END_OFFSETS_TIMEOUT_S
+) -> int:
+    """Return the sum of the end offsets of every partition of `topic` (0 when it is missing)."""
+    consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": "rtpath-end-offsets"})
+    try:
+        metadata = consumer.list_topics(topic, timeout=timeout_s)
+        partitions = metadata.topics[topic].partitions if topic in metadata.topics else {}
+        total = 0
+        for partition in partitions:
+            _, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=timeout_s
+            )
+            total += max(high, 0)
+        return total
+    except KafkaException as exc:
+        raise BrokerError(f"cannot read the end offsets of {topic}: {exc}") from exc
+    finally:
+        consumer.close()

@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from benchmarks.locust_run import read_stats
-from benchmarks.observe import end_offsets
 from dashboards.server import serve_api
 from rtpath.cli import main
+from stack.topics import end_offsets
 from tests.integration.chdb_store import chdb_path, store_database  # noqa: F401
 
 pytestmark = pytest.mark.integration
