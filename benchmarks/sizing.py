@@ -1,8 +1,8 @@
 """Turn measured per-core rates into a deployment size for a target event rate.
 
-Every stage scales out on its own (producer processes, Kafka partitions, Flink
-parallelism, sink consumers in one group), so each count is the target rate divided by
-what one core of that stage sustains, at a planned utilization that leaves headroom.
+Every stage scales out on its own: producer processes, Kafka partitions, Flink
+parallelism, sink consumers in one group. So each count is the target rate divided by what
+one core of that stage sustains, at a planned utilization that leaves headroom.
 """
 
 import math

@@ -31,7 +31,7 @@ class JavaError(RtpathError):
 
 
 class BrokerError(RtpathError):
-    """The local Kafka broker failed to start, stop or answer."""
+    """The local Kafka broker failed to start, stop or respond."""
 
 
 class JobError(RtpathError):

@@ -37,7 +37,7 @@ STORAGE_TOOL_CLASS = "kafka.tools.StorageTool"
 
 @dataclass(frozen=True)
 class BrokerState:
-    """What `up` records about a running broker."""
+    """State of a running broker, recorded by `up`."""
 
     pid: int
     host: str
@@ -67,7 +67,7 @@ class LocalBroker:
         """Start the broker unless it already runs; return its state and whether it started.
 
         Returns once a metadata request succeeds. Raises `BrokerError` when the ports are
-        taken, the process exits early or it does not answer within `timeout_s`.
+        taken, the process exits early or it does not respond within `timeout_s`.
         """
         running = self.state()
         if running is not None:
@@ -227,7 +227,7 @@ class LocalBroker:
                 pass
             if time.monotonic() > deadline:
                 raise BrokerError(
-                    f"Kafka broker on {state.address} did not answer a metadata request within "
+                    f"Kafka broker on {state.address} did not respond to a metadata request within "
                     f"{timeout_s:.0f} s; last log lines:\n{self.log_tail()}"
                 )
             time.sleep(0.2)
@@ -303,6 +303,6 @@ def wait_for_metadata(bootstrap_servers: str, timeout_s: float) -> None:
         except KafkaException as exc:
             if time.monotonic() > deadline:
                 raise BrokerError(
-                    f"no Kafka broker answered on {bootstrap_servers} within {timeout_s:.0f} s"
+                    f"no Kafka broker responded on {bootstrap_servers} within {timeout_s:.0f} s"
                 ) from exc
             time.sleep(0.2)
